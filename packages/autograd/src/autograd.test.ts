@@ -1,0 +1,169 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  Generator, StateError, type Tensor,
+  abs, add, broadcastTo, concat, crossEntropy, div, exp, gather, log, logSoftmax, matmul, max, maximum, mean,
+  memory, minimum, mul, neg, normal, ones, permute, pow, relu, reshape, scope, sigmoid, slice, softmax, sqrt,
+  square, stack, sub, sum, tanh, tensor, uniform,
+} from '@tinytape/tensor';
+import { releaseTestDevices, testDevices } from '@tinytape/tensor/testing';
+import { backward, differentiableOps, formatTape, gradcheck, noGrad, tape, zeroGrad } from './index.ts';
+
+const devices = await testDevices();
+afterAll(releaseTestDevices);
+
+type Case = [name: string, fn: (...xs: Tensor[]) => Tensor, shapes: number[][], opts?: { positive?: boolean; int?: Record<number, number[]> }];
+
+// One case per differentiable op (and the composite ops built from them), on small odd shapes.
+const cases: Case[] = [
+  ['neg', (x) => neg(x), [[3, 1]]],
+  ['exp', (x) => exp(x), [[5]]],
+  ['log', (x) => log(x), [[4]], { positive: true }],
+  ['tanh', (x) => tanh(x), [[2, 3]]],
+  ['sigmoid', (x) => sigmoid(x), [[3]]],
+  ['relu', (x) => relu(x), [[7]]],
+  ['sqrt', (x) => sqrt(x), [[3]], { positive: true }],
+  ['square', (x) => square(x), [[3]]],
+  ['abs', (x) => abs(x), [[5]]],
+  ['add broadcast', (a, b) => add(a, b), [[3, 1], [1, 4]]],
+  ['sub broadcast', (a, b) => sub(a, b), [[2, 3], [3]]],
+  ['mul broadcast', (a, b) => mul(a, b), [[2, 1, 3], [2, 5, 1]]],
+  ['div broadcast', (a, b) => div(a, b), [[3, 2], [2]], { positive: true }],
+  ['maximum', (a, b) => maximum(a, b), [[6], [6]]],
+  ['minimum', (a, b) => minimum(a, b), [[2, 3], [3]]],
+  ['scalar ops', (x) => div(sub(3, mul(add(x, 1), 2)), 4), [[4]]],
+  ['rdiv scalar', (x) => div(2, x), [[3]], { positive: true }],
+  ['pow scalar', (x) => pow(x, 3), [[3]]],
+  ['maximum scalar', (x) => minimum(maximum(x, -0.2), 0.3), [[6]]],
+  ['matmul', (a, b) => matmul(a, b), [[3, 4], [4, 2]]],
+  ['matmul transA', (a, b) => matmul(a, b, { transA: true }), [[4, 3], [4, 2]]],
+  ['matmul transB', (a, b) => matmul(a, b, { transB: true }), [[3, 4], [2, 4]]],
+  ['matmul both', (a, b) => matmul(a, b, { transA: true, transB: true }), [[4, 3], [2, 4]]],
+  ['matmul batched+broadcast', (a, b) => matmul(a, b), [[2, 3, 4], [4, 5]]],
+  ['sum axis', (x) => sum(x, 1), [[2, 3, 4]]],
+  ['sum all', (x) => sum(x), [[3, 4]]],
+  ['mean axes keepdims', (x) => mean(x, [0, 2], true), [[2, 3, 2]]],
+  ['max axis', (x) => max(x, 1), [[3, 5]]],
+  ['max middle axis', (x) => max(x, 1), [[2, 4, 3]]],
+  ['broadcastTo', (x) => broadcastTo(x, [3, 2, 4]), [[2, 1]]],
+  ['reshape', (x) => reshape(x, [6, -1]), [[2, 3, 2]]],
+  ['transpose/permute', (x) => permute(x, [2, 0, 1]), [[2, 3, 4]]],
+  ['slice', (x) => slice(x, 1, 1, 3), [[2, 4]]],
+  ['concat', (a, b) => concat([a, b], 1), [[2, 3], [2, 1]]],
+  ['stack', (a, b) => stack([a, b], 0), [[3], [3]]],
+  ['gather (repeated rows)', (t, i) => gather(t, i!), [[4, 3]], { int: { 1: [2, 0, 2] } }],
+  ['softmax', (x) => softmax(x), [[2, 5]]],
+  ['softmax axis 0', (x) => softmax(x, 0), [[3, 2]]],
+  ['logSoftmax', (x) => logSoftmax(x), [[3, 4]]],
+  ['crossEntropy', (l, y) => crossEntropy(l, y!), [[3, 5]], { int: { 1: [4, 0, 2] } }],
+];
+
+describe.each(devices.map((d) => [d.kind, d] as const))('gradients on %s', (_kind, device) => {
+  it.each(cases)('gradcheck %s', async (_name, fn, shapes, opts = {}) => {
+    const gen = new Generator(11);
+    const inputs: Tensor[] = shapes.map((s) =>
+      opts.positive ? uniform(s, 0.5, 2, { device, generator: gen }) : uniform(s, -1, 1, { device, generator: gen }),
+    );
+    for (const [pos, data] of Object.entries(opts.int ?? {})) {
+      inputs.splice(Number(pos), 0, tensor(data, { dtype: 'int32', device }));
+    }
+    const result = await gradcheck(fn, inputs);
+    expect(result.failures).toEqual([]);
+    expect(result.checked).toBeGreaterThan(0);
+    for (const t of inputs) t.dispose();
+  });
+
+  it('accumulates into .grad across backward calls; zeroGrad resets', async () => {
+    const w = tensor([1, 2, 3], { device, requiresGrad: true });
+    backward(sum(mul(w, w)));
+    expect(Array.from(await w.grad!.toArray())).toEqual([2, 4, 6]);
+    backward(sum(w));
+    expect(Array.from(await w.grad!.toArray())).toEqual([3, 5, 7]);
+    zeroGrad([w]);
+    expect(Array.from(await w.grad!.toArray())).toEqual([0, 0, 0]);
+    w.dispose();
+  });
+
+  it('detach cuts the graph and noGrad records nothing', async () => {
+    const w = tensor([2], { device, requiresGrad: true });
+    const y = mul(w.detach(), w); // d/dw = detached value 2
+    backward(y);
+    expect(await w.grad!.item()).toBe(2);
+    const before = tape.length;
+    noGrad(() => mul(w, w).dispose());
+    expect(tape.length).toBe(before);
+    expect(noGrad(() => mul(w, 3)).requiresGrad).toBe(false);
+    w.dispose();
+  });
+
+  it('walks a 2,000-step chain without recursion', async () => {
+    const w = tensor([0.5], { device, requiresGrad: true });
+    const h = scope(() => {
+      let x = w;
+      for (let i = 0; i < 2000; i++) x = mul(x, 1.0001);
+      backward(x);
+    });
+    expect(h).toBeUndefined();
+    expect(await w.grad!.item()).toBeCloseTo(1.0001 ** 2000, 3);
+    w.dispose();
+  });
+
+  it('refuses a backward pass through a value overwritten in place', () => {
+    const w = tensor([1, 2], { device, requiresGrad: true });
+    const h = mul(w, 2);
+    const y = sum(mul(h, h));
+    noGrad(() => h.add_(1));
+    expect(() => backward(y)).toThrow(StateError);
+    expect(() => w.add_(1)).toThrow('add_: tensor [2] requires grad; update it inside noGrad');
+    w.dispose();
+  });
+
+  it('prints the tape: one line per op with shapes and names', () => {
+    const W = normal(0, 0.01, [28, 8], { device, requiresGrad: true });
+    W.name = 'W_xh';
+    const X = ones([2, 28], { device });
+    const H = tanh(matmul(X, W));
+    const text = formatTape();
+    expect(text).toMatch(/matmul\s+\[2,28\] #\d+, \[28,8\] W_xh\s+->\s+\[2,8\]/);
+    expect(text).toMatch(/tanh\s+\[2,8\]/);
+    backward(sum(H));
+    expect(formatTape()).toBe('(empty tape)');
+    W.dispose();
+  });
+
+  it('1,000 forward+backward iterations leave live tensors and buffers unchanged', async () => {
+    const W = normal(0, 0.1, [6, 4], { device, requiresGrad: true });
+    const b = normal(0, 0.1, [4], { device, requiresGrad: true });
+    const X = normal(0, 1, [5, 6], { device });
+    const y = tensor([0, 1, 2, 3, 0], { dtype: 'int32', device });
+    const step = () =>
+      scope(() => {
+        const loss = crossEntropy(tanh(add(matmul(X, W), b)), y);
+        backward(loss);
+        noGrad(() => {
+          W.axpy_(W.grad!, -0.1);
+          b.axpy_(b.grad!, -0.1);
+        });
+        zeroGrad([W, b]);
+      });
+    step();
+    device.flush();
+    const before = memory(device);
+    for (let i = 0; i < 1000; i++) step();
+    device.flush();
+    const after = memory(device);
+    expect(after.liveTensors).toBe(before.liveTensors);
+    expect(after.devices[device.kind]!.liveBuffers).toBe(before.devices[device.kind]!.liveBuffers);
+    expect(tape.length).toBe(0);
+    await W.toArray();
+    for (const t of [W, b, X, y]) t.dispose();
+  });
+});
+
+describe('registry', () => {
+  it('every recorded op has a gradient rule', () => {
+    const ops = differentiableOps();
+    for (const op of ['matmul', 'tanh', 'crossEntropy', 'gather', 'concat', 'slice', 'sum', 'max', 'mulScalar', 'rdivScalar']) {
+      expect(ops).toContain(op);
+    }
+  });
+});
