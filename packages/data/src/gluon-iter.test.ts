@@ -48,6 +48,14 @@ describe('dataIterConsecutive (Gluon edition)', () => {
     for (const b of batches) for (let i = 0; i < 12; i++) expect(b.Y[i]).toBe(b.X[i]! + 1);
   });
 
+  it('keeps one column back so Y never runs into the next row', () => {
+    // batchLen = 24//2 = 12 is a multiple of numSteps: (12-1)//6 = 1 batch, not 2.
+    const corpus = Array.from({ length: 24 }, (_, i) => i);
+    const batches = [...dataIterConsecutive(corpus, 2, 6)];
+    expect(batches).toHaveLength(1);
+    expect(Array.from(batches[0]!.Y)).toEqual([1, 2, 3, 4, 5, 6, 13, 14, 15, 16, 17, 18]);
+  });
+
   it('has no randomness: the generator argument changes nothing', () => {
     const corpus = Array.from({ length: 200 }, (_, i) => (i * 31) % 17);
     expect([...dataIterConsecutive(corpus, 4, 5, new Rng(1))]).toEqual([...dataIterConsecutive(corpus, 4, 5, new Rng(2))]);

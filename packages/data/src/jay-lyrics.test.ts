@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataError } from './errors.ts';
 import { loadDataJayChou, loadDataJayLyrics } from './jay-lyrics.ts';
-import { SHARED_DATA_DIR } from './testing/shared-data.ts';
+import { SHARED_DATA_DIR, withTempDir } from './testing/shared-data.ts';
 
 const source = { dataDir: SHARED_DATA_DIR, progress: false as const };
 
@@ -36,6 +36,26 @@ describe('loadDataJayLyrics (Gluon edition)', () => {
     const fromText = await loadDataJayLyrics({ path: path.join(SHARED_DATA_DIR, 'jaychou_lyrics.txt') });
     expect(fromText.idxToChar).toEqual(fromZip.idxToChar);
     expect(fromText.corpusIndices).toEqual(fromZip.corpusIndices);
+  });
+
+  it('turns every \\n and \\r into a space (CRLF -> two spaces, as in the book) and drops a BOM', async () => {
+    await withTempDir(async (dir) => {
+      const file = path.join(dir, 'lyrics.txt');
+      await writeFile(file, '\uFEFF你好\r\n世界\r周');
+      const { corpusIndices, idxToChar } = await loadDataJayLyrics({ path: file });
+      expect(Array.from(corpusIndices, (i) => idxToChar[i]).join('')).toBe('你好  世界 周');
+      expect(idxToChar).toEqual(['你', '好', ' ', '世', '界', '周']);
+    });
+  });
+
+  it('numChars counts code points, not UTF-16 units', async () => {
+    await withTempDir(async (dir) => {
+      const file = path.join(dir, 'astral.txt');
+      await writeFile(file, '😀a😀b');
+      const { idxToChar, corpusIndices } = await loadDataJayLyrics({ path: file, numChars: 3 });
+      expect(idxToChar).toEqual(['😀', 'a']);
+      expect(Array.from(corpusIndices)).toEqual([0, 1, 0]);
+    });
   });
 
   it('a missing file is a DataError', async () => {

@@ -27,6 +27,6 @@ export function splitLines(text: string): string[] {
   if (text === '') return [];
   const lines = text.split(/\r\n|\r|\n/);
   // "a\nb\n" is two lines, not three.
-  if (lines[lines.length - 1] === '') void 0;
+  if (lines[lines.length - 1] === '') lines.pop();
   return lines;
 }
