@@ -7,6 +7,7 @@ import {
   DTYPE_TO_HEADER,
   HOST_IS_LITTLE_ENDIAN,
   METADATA_KEY,
+  defineOwn,
   type SafeTensor,
 } from './safetensors-types.ts';
 
@@ -26,11 +27,12 @@ export function encodeSafetensors(
   let offset = 0;
   for (const [name, tensor] of entries) {
     const byteLength = checkTensor(name, tensor);
-    header[name] = {
+    // defineOwn, not `header[name] =`: a tensor named "__proto__" must become a key, not a prototype.
+    defineOwn(header, name, {
       dtype: DTYPE_TO_HEADER[tensor.dtype],
       shape: [...tensor.shape],
       data_offsets: [offset, offset + byteLength],
-    };
+    });
     offset += byteLength;
   }
   if (metadata !== undefined) {
@@ -91,7 +93,7 @@ function checkMetadata(metadata: Record<string, string>): Record<string, string>
     if (typeof value !== 'string') {
       throw new CheckpointError(`encodeSafetensors: metadata "${key}" must be a string, got ${typeof value} ${JSON.stringify(value)}`);
     }
-    copy[key] = value;
+    defineOwn(copy, key, value);
   }
   return copy;
 }
