@@ -1,0 +1,100 @@
+/*
+ * Model checkpoints: parameters as safetensors (PyTorch opens them with safetensors.torch.load_file;
+ * the scratch model's names are W_xh, W_hh, b_h, W_hq, b_q), and in the file's metadata everything
+ * needed to rebuild the model and generate text: the configuration and the vocabulary.
+ */
+import { CharVocab, type TokenVocab } from '@tinytape/data';
+import { noGrad } from '@tinytape/autograd';
+import { type Device, tensor } from '@tinytape/tensor';
+import { CheckpointError } from './io/errors.ts';
+import { loadSafetensors, saveSafetensors, type SafeTensor } from './io/safetensors.ts';
+import { RNNModelScratch, getParams, initRnnState, rnn } from './model/scratch.ts';
+import type { LanguageModel } from './model/types.ts';
+
+const FORMAT = 'tinytape-checkpoint-1';
+
+/** What a checkpoint holds besides the parameters. */
+export interface CheckpointInfo {
+  /** The model's `config()` (model kind, sizes). */
+  config: Record<string, unknown>;
+  /** Tokens by index. */
+  vocab: string[];
+  /** 'vocab' (d2l's, `<unk>` at 0) or 'char' (the Gluon edition's, no `<unk>`). */
+  vocabKind: 'vocab' | 'char';
+  /** Epochs completed when saved. */
+  epoch: number;
+  /** Anything else a run wants to resume (RNG states, optimizer step, training options). */
+  extra?: Record<string, unknown>;
+}
+
+/** Writes the model's parameters and `info` to `path` atomically (temp file + rename). */
+export async function saveCheckpoint(path: string, net: LanguageModel, info: CheckpointInfo): Promise<void> {
+  const tensors: Record<string, SafeTensor> = {};
+  for (const [name, p] of net.namedParameters()) {
+    tensors[name] = { dtype: p.dtype, shape: [...p.shape], data: await p.toArray() };
+  }
+  await saveSafetensors(path, tensors, { format: FORMAT, tinytape: JSON.stringify(info) });
+}
+
+/** A loaded checkpoint: parameters as host arrays plus the info saved with them. */
+export interface LoadedCheckpoint {
+  tensors: Record<string, SafeTensor>;
+  info: CheckpointInfo;
+}
+
+/** Reads a checkpoint written by `saveCheckpoint`, checking it is one before trusting its metadata. */
+export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
+  const { tensors, metadata } = await loadSafetensors(path);
+  if (metadata.format !== FORMAT || typeof metadata.tinytape !== 'string') {
+    throw new CheckpointError(`checkpoint "${path}": not a tinytape checkpoint (its metadata has no "${FORMAT}" format tag)`);
+  }
+  let info: CheckpointInfo;
+  try {
+    info = JSON.parse(metadata.tinytape) as CheckpointInfo;
+  } catch {
+    throw new CheckpointError(`checkpoint "${path}": its tinytape metadata is not valid JSON`);
+  }
+  if (!Array.isArray(info.vocab) || info.vocab.some((t) => typeof t !== 'string') || typeof info.config !== 'object') {
+    throw new CheckpointError(`checkpoint "${path}": its metadata lacks a vocabulary or configuration`);
+  }
+  return { tensors, info };
+}
+
+/** Copies checkpoint tensors into the model's parameters, checking every name and shape first. */
+export function loadParameters(net: LanguageModel, tensors: Record<string, SafeTensor>, path = 'checkpoint'): void {
+  const params = net.namedParameters();
+  for (const [name, p] of params) {
+    const t = tensors[name];
+    if (t === undefined) throw new CheckpointError(`${path}: missing parameter "${name}" for this model`);
+    if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
+      throw new CheckpointError(`${path}: parameter "${name}" has shape [${t.shape}] but the model needs [${p.shape}]`);
+    }
+  }
+  const extra = Object.keys(tensors).filter((k) => !params.some(([n]) => n === k));
+  if (extra.length > 0) throw new CheckpointError(`${path}: unexpected parameters for this model: ${extra.join(', ')}`);
+  noGrad(() => {
+    for (const [name, p] of params) {
+      const src = tensor(tensors[name]!.data, { shape: p.shape, device: p.device });
+      p.assign_(src);
+      src.dispose();
+    }
+  });
+}
+
+/** Rebuilds the vocabulary saved in a checkpoint. */
+export function vocabFromCheckpoint(info: CheckpointInfo): TokenVocab {
+  // d2l's Vocab maps unknown tokens to <unk> at index 0; the Gluon edition's to ' '.
+  const fallback = info.vocabKind === 'vocab' ? '<unk>' : info.vocab.includes(' ') ? ' ' : null;
+  return new CharVocab(info.vocab, { fallback });
+}
+
+/** Rebuilds a from-scratch model (config.model === 'scratch') on `device` with the saved weights. */
+export function scratchModelFromCheckpoint(ckpt: LoadedCheckpoint, device: Device, path = 'checkpoint'): LanguageModel {
+  const { config } = ckpt.info;
+  if (config.model !== 'scratch' || config.cell !== 'rnn') {
+    throw new CheckpointError(`${path}: holds a "${String(config.model)}" model, which this loader cannot build`);
+  }
+  const net = new RNNModelScratch(Number(config.vocabSize), Number(config.numHiddens), device, getParams, initRnnState, rnn);
+  loadParameters(net, ckpt.tensors, path);
+  return net;
+}
