@@ -1,0 +1,47 @@
+/**
+ * The `tinytape` command: `tinytape train [flags]`, `tinytape generate --checkpoint F --prefix P`.
+ * A user error (bad flag, missing file, corrupt checkpoint) prints one line and exits with status 2;
+ * the WebGPU device is always released so the process exits by itself.
+ */
+import { DataError } from '@tinytape/data';
+import { TinytapeError, releaseDevices } from '@tinytape/tensor';
+import { TinytapeUserError } from '../io/errors.ts';
+import { parseCli } from './args.ts';
+import { runGenerate } from './run-generate.ts';
+import { type Io, runTrain } from './run-train.ts';
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  try {
+    const cmd = parseCli(argv);
+    if (cmd.command === 'help') io.out(cmd.text);
+    else if (cmd.command === 'train') await runTrain(cmd.config, io);
+    else await runGenerate(cmd.config, io);
+    return 0;
+  } catch (error) {
+    if (error instanceof TinytapeUserError || error instanceof DataError || error instanceof TinytapeError) {
+      io.err(`tinytape: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  } finally {
+    await releaseDevices();
+  }
+}
+
+const isEntry = process.argv[1] !== undefined && /tinytape(\.m?js)?$|cli[/\\]main\.(ts|m?js)$/.test(process.argv[1]);
+if (isEntry) {
+  const io: Io = {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    tty: Boolean(process.stderr.isTTY),
+  };
+  main(process.argv.slice(2), io).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,110 @@
+import { type Device, manualSeed, memory } from '@tinytape/tensor';
+import { saveCheckpoint } from '../checkpoint.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
+import { CliError } from '../io/errors.ts';
+import { toCsv } from '../io/csv.ts';
+import { renderLineChartSvg } from '../io/plot.ts';
+import { RNNModelScratch, getParams, initRnnState, rnn } from '../model/scratch.ts';
+import type { LanguageModel } from '../model/types.ts';
+import { type EpochRecord, train } from '../train/train.ts';
+import type { TrainConfig } from './config.ts';
+import { pickDevice } from './device-choice.ts';
+import { loadTrainingData } from './load-data.ts';
+
+/** Output streams, injectable for tests. */
+export interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** Whether stderr is a terminal (then a progress line is redrawn in place). */
+  tty: boolean;
+}
+
+/** `tinytape train`: trains a model as the config says and writes the requested files. */
+export async function runTrain(config: TrainConfig, io: Io): Promise<void> {
+  if (config.model !== 'scratch') {
+    throw new CliError(`--model ${config.model}: not available yet; this version trains --model scratch`);
+  }
+  if (config.optimizer !== 'sgd') throw new CliError(`--optimizer ${config.optimizer}: not available yet; use sgd`);
+  if (config.resume !== undefined) throw new CliError('--resume: not available yet');
+  // In --json mode stdout carries JSON only; everything for people goes to stderr.
+  const say = config.json ? io.err : io.out;
+  const note = (line: string) => io.err(`tinytape: ${line}`);
+  const device = await pickDevice(config.device, note);
+  manualSeed(config.seed);
+  const { trainIter, vocab, vocabKind } = await loadTrainingData(config);
+  const net: LanguageModel = new RNNModelScratch(vocab.length, config.hidden, device, getParams, initRnnState, rnn);
+  if (!config.quiet) {
+    note(`training scratch RNN (${config.hidden} hidden, vocab ${vocab.length}) on ${device.description} for ${config.epochs} epochs`);
+  }
+  const started = performance.now();
+  const progress = (record: EpochRecord) => {
+    if (config.quiet || config.json || !io.tty) return;
+    const elapsed = (performance.now() - started) / 1000;
+    const eta = (elapsed / (record.epoch)) * (config.epochs - record.epoch);
+    process.stderr.write(
+      `\r  epoch ${record.epoch}/${config.epochs}  perplexity ${record.perplexity.toFixed(2)}  ` +
+        `${Math.round(record.tokensPerSec)} tokens/s  eta ${formatSeconds(eta)}   `,
+    );
+  };
+  const save = async (epoch: number) => {
+    if (config.save === undefined) return;
+    await saveCheckpoint(config.save, net, {
+      config: { ...net.config(), seed: config.seed },
+      vocab: [...vocab.idxToToken],
+      vocabKind,
+      epoch,
+    });
+  };
+  const result = await train(net, trainIter, vocab, config.lr, config.epochs, device, {
+    useRandomIter: config.randomIter,
+    clip: config.clip,
+    predPeriod: config.predPeriod,
+    prefixes: config.prefixes,
+    predLen: config.predLen,
+    log: (line) => {
+      if (io.tty && !config.quiet && !config.json) process.stderr.write('\r\x1b[K');
+      if (!config.quiet || line.startsWith('perplexity')) say(line);
+    },
+    onEpoch: async (record) => {
+      if (config.json) io.out(JSON.stringify(record));
+      progress(record);
+      if (record.epoch % config.predPeriod === 0) await save(record.epoch);
+    },
+  });
+  await save(config.epochs);
+  if (config.json) {
+    io.out(JSON.stringify({
+      perplexity: result.perplexity,
+      tokensPerSec: result.tokensPerSec,
+      device: result.device,
+      samples: result.samples,
+      epochs: config.epochs,
+      liveTensors: memory(device).liveTensors,
+    }));
+  }
+  await writeOutputs(config, result.history, device);
+}
+
+async function writeOutputs(config: TrainConfig, history: EpochRecord[], device: Device): Promise<void> {
+  if (config.plot !== undefined) {
+    const svg = renderLineChartSvg({
+      title: `${config.model} RNN, ${config.hidden} hidden, ${config.randomIter ? 'random' : 'sequential'} iterator, ${device.kind}`,
+      xLabel: 'epoch',
+      yLabel: 'perplexity',
+      series: [{ name: 'train', points: history.map((r) => [r.epoch, r.perplexity]) }],
+    });
+    await writeFileAtomic(config.plot, svg);
+  }
+  if (config.csv !== undefined) {
+    await writeFileAtomic(
+      config.csv,
+      toCsv(['epoch', 'perplexity', 'tokensPerSec'], history.map((r) => [r.epoch, r.perplexity, r.tokensPerSec])),
+    );
+  }
+}
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
+}
