@@ -1,0 +1,48 @@
+import type { CopyParams } from '../../backend.ts';
+import type { TypedArray } from '../../dtype.ts';
+import { Odometer, coalesce } from './strided.ts';
+
+// Below this run length a plain loop beats `set`, whose subarray view costs an allocation per run.
+const SET_MIN_RUN = 32;
+
+/**
+ * dst[dstOffset + i·dstStrides] = src[srcOffset + i·srcStrides] for every index tuple i of `shape`:
+ * the one kernel behind permute, slice, concat and stack. Works for either dtype as long as src and
+ * dst share it (the front end guarantees that).
+ */
+export function copy(src: TypedArray, dst: TypedArray, p: CopyParams): void {
+  if (p.size === 0) return;
+  // Merging axes turns a slice or concat part into a few long runs and a whole-tensor copy into one.
+  const space = coalesce(p.shape, [p.srcStrides, p.dstStrides]);
+  const last = space.shape.length - 1;
+  const n = space.shape[last]!;
+  const ss = space.strides[0]![last]!;
+  const ds = space.strides[1]![last]!;
+  const runs = p.size / n;
+  const walk = new Odometer(space, p.srcOffset, p.dstOffset, 0);
+
+  if (ss === 1 && ds === 1 && n >= SET_MIN_RUN) {
+    for (let r = 0; r < runs; r++) {
+      dst.set(src.subarray(walk.a, walk.a + n), walk.b);
+      walk.advance();
+    }
+    return;
+  }
+  if (ss === 1 && ds === 1) {
+    for (let r = 0; r < runs; r++) {
+      const s0 = walk.a;
+      const shift = walk.b - s0;
+      const end = s0 + n;
+      for (let i = s0; i < end; i++) dst[i + shift] = src[i]!;
+      walk.advance();
+    }
+    return;
+  }
+  // A permute: at least one side is strided along the innermost axis.
+  for (let r = 0; r < runs; r++) {
+    let s = walk.a;
+    let d = walk.b;
+    for (let i = 0; i < n; i++, s += ss, d += ds) dst[d] = src[s]!;
+    walk.advance();
+  }
+}

@@ -1,0 +1,74 @@
+import type { Backend, BackendBuffer, BackendMemory } from '../../backend.ts';
+import { BYTES_PER_ELEMENT, type DType, type TypedArray, typedArrayFor } from '../../dtype.ts';
+import { binary } from './binary.ts';
+import { copy } from './copy.ts';
+import { axpy, cast, fill, scalar, unary } from './elementwise.ts';
+import { gather, oneHot, scatterAdd } from './index-ops.ts';
+import { matmul } from './matmul.ts';
+import { argmax, reduce } from './reduce.ts';
+import { crossEntropy, crossEntropyBackward, softmax } from './softmax.ts';
+
+// A CPU buffer is the typed array itself, exactly `size` elements long. The front end has already
+// checked every dtype, so these casts only restate what the handle is; no kernel re-validates.
+const f32 = (b: BackendBuffer): Float32Array => b as Float32Array;
+const i32 = (b: BackendBuffer): Int32Array => b as Int32Array;
+const any = (b: BackendBuffer): TypedArray => b as TypedArray;
+
+/** The bytes of `buf`'s first `size` words, re-read as `dtype` when its class differs. */
+function readAs(buf: TypedArray, dtype: DType, size: number): TypedArray {
+  const sameClass = dtype === 'float32' ? buf instanceof Float32Array : buf instanceof Int32Array;
+  if (sameClass) return buf.slice(0, size);
+  const view = dtype === 'float32'
+    ? new Float32Array(buf.buffer, buf.byteOffset, size)
+    : new Int32Array(buf.buffer, buf.byteOffset, size);
+  return view.slice();
+}
+
+/**
+ * The CPU backend: every kernel is plain TypeScript over the typed arrays that serve as buffers.
+ * Memory is the garbage collector's; `free` only keeps the live-buffer statistics honest.
+ */
+export function createCpuBackend(): Backend {
+  let liveBuffers = 0;
+  let liveBytes = 0;
+  const track = (buf: TypedArray): TypedArray => {
+    liveBuffers++;
+    liveBytes += buf.length * BYTES_PER_ELEMENT;
+    return buf;
+  };
+
+  return {
+    name: 'cpu',
+
+    alloc: (size, dtype) => track(typedArrayFor(dtype, size)),
+    upload: (data) => track(data.slice()),
+    read: (buf, dtype, size) => Promise.resolve(readAs(any(buf), dtype, size)),
+    free(buf) {
+      liveBuffers--;
+      liveBytes -= any(buf).length * BYTES_PER_ELEMENT;
+    },
+    flush() {},
+    memory: (): BackendMemory => ({ liveBuffers, liveBytes, pooledBuffers: 0, pooledBytes: 0 }),
+    destroy() {},
+
+    fill: (out, size, value) => fill(any(out), size, value),
+    unary: (op, x, out, size) => unary(op, f32(x), f32(out), size),
+    scalar: (op, x, s, out, size) => scalar(op, f32(x), s, f32(out), size),
+    binary: (op, a, b, out, layout) => binary(op, f32(a), f32(b), f32(out), layout),
+    // a's strides are its contiguous strides, which is all `binary` needs to write its output over a.
+    binaryInPlace: (op, a, b, layout) => binary(op, f32(a), f32(b), f32(a), layout),
+    axpy: (y, x, alpha, size) => axpy(f32(y), f32(x), alpha, size),
+    matmul: (a, b, out, p) => matmul(f32(a), f32(b), f32(out), p),
+    reduce: (op, x, out, p) => reduce(op, f32(x), f32(out), p),
+    argmax: (x, out, p) => argmax(f32(x), i32(out), p),
+    copy: (src, dst, p) => copy(any(src), any(dst), p),
+    gather: (table, indices, out, p) => gather(any(table), i32(indices), any(out), p),
+    scatterAdd: (src, indices, out, p) => scatterAdd(f32(src), i32(indices), f32(out), p),
+    oneHot: (indices, out, numIndices, depth) => oneHot(i32(indices), f32(out), numIndices, depth),
+    softmax: (x, out, rows, cols, log) => softmax(f32(x), f32(out), rows, cols, log),
+    crossEntropy: (logits, targets, out, rows, cols) => crossEntropy(f32(logits), i32(targets), f32(out), rows, cols),
+    crossEntropyBackward: (logits, targets, gradOut, out, rows, cols) =>
+      crossEntropyBackward(f32(logits), i32(targets), f32(gradOut), f32(out), rows, cols),
+    cast: (x, out, size, from, to) => cast(any(x), any(out), size, from, to),
+  };
+}
