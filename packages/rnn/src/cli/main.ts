@@ -3,6 +3,8 @@
  * A user error (bad flag, missing file, corrupt checkpoint) prints one line and exits with status 2;
  * the WebGPU device is always released so the process exits by itself.
  */
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { DataError } from '@tinytape/data';
 import { TinytapeError, releaseDevices } from '@tinytape/tensor';
 import { TinytapeUserError } from '../io/errors.ts';
@@ -28,7 +30,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
-const isEntry = process.argv[1] !== undefined && /tinytape(\.m?js)?$|cli[/\\]main\.(ts|m?js)$/.test(process.argv[1]);
+// Run only when this file (or the bundle made from it) is the program, not when tests import it.
+const isEntry = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
 if (isEntry) {
   const io: Io = {
     out: (line) => process.stdout.write(`${line}\n`),
