@@ -30,3 +30,4 @@ export * from './ops/index-ops.ts';
 export * from './ops/nn.ts';
 export * from './ops/inplace.ts';
 export * from './ops/transfer.ts';
+export type { WebGPUBackend } from './backends/webgpu/index.ts';
