@@ -127,6 +127,23 @@ describe.each(devices.map((d) => [d.kind, d] as const))('gradients on %s', (_kin
     w.dispose();
   });
 
+  it('scopes: a loss returned from a scope still has its graph; an unused graph is dropped with its tensors', async () => {
+    const w = tensor([1, 2, 3], { device, requiresGrad: true });
+    const live = memory(device).liveTensors;
+    const loss = scope(() => mean(square(mul(w, 2))));
+    expect(tape.length).toBeGreaterThan(0);
+    backward(loss); // the intermediates the scope would have freed were kept by the tape until now
+    loss.dispose();
+    expect(Array.from(await w.grad!.toArray()).map((v) => +v.toFixed(5))).toEqual([8 / 3, 16 / 3, 8].map((v) => +v.toFixed(5)));
+    expect(memory(device).liveTensors).toBe(live + 1); // w.grad
+    scope(() => {
+      sum(tanh(w)); // a forward pass nobody differentiates
+    });
+    expect(tape.length).toBe(0);
+    expect(memory(device).liveTensors).toBe(live + 1);
+    w.dispose();
+  });
+
   it('prints the tape: one line per op with shapes and names', () => {
     const W = normal(0, 0.01, [28, 8], { device, requiresGrad: true });
     W.name = 'W_xh';

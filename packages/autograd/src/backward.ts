@@ -1,6 +1,6 @@
 import { StateError, add, fmtShape, keep, ones, sameShape, scope, type Tensor } from '@tinytape/tensor';
 import { gradientRule } from './grads/registry.ts';
-import { type TapeEntry, clearTape, producer, released, tape } from './tape.ts';
+import { type TapeEntry, clearTape, producer, tape } from './tape.ts';
 import { noGrad } from './no-grad.ts';
 
 export interface BackwardOptions {
@@ -20,9 +20,7 @@ export function backward(output: Tensor, opts: BackwardOptions = {}): void {
   if (!output.requiresGrad) {
     throw new StateError(`backward: tensor ${fmtShape(output.shape)} does not require grad (no leaf requiring grad led to it)`);
   }
-  if (released.has(output) && !producer.has(output)) {
-    throw new StateError('backward: the graph of this tensor was released when its scope() closed; call backward inside the same scope');
-  }
+  if (output.isDisposed) throw new StateError(`backward: tensor ${fmtShape(output.shape)} was disposed`);
   if (opts.gradient === undefined && output.size !== 1) {
     throw new StateError(`backward: output ${fmtShape(output.shape)} is not a scalar; pass { gradient } of the same shape`);
   }

@@ -1,4 +1,4 @@
-import { type OpRecord, type Tensor, engine, fmtShape, setRecorder } from '@tinytape/tensor';
+import { type ClosingScope, type OpRecord, type Tensor, engine, fmtShape, setRecorder } from '@tinytape/tensor';
 
 /**
  * The tape: every op that touched a tensor requiring grad, in the order it ran. Because ops are
@@ -17,9 +17,15 @@ export interface TapeEntry extends OpRecord {
 export const tape: TapeEntry[] = [];
 /** Maps each recorded output to the entry that produced it. */
 export const producer = new WeakMap<Tensor, TapeEntry>();
-/** Outputs whose entry was dropped when their scope closed: backward through them is an error. */
-export const released = new WeakSet<Tensor>();
+/** How many tape entries refer to each tensor (as an input or the output). */
+const references = new Map<Tensor, number>();
+/** Tensors whose scope closed while the tape still needed them: the tape disposes them when done. */
+const adopted = new Set<Tensor>();
 let counter = 0;
+
+function tensorsOf(entry: OpRecord): Set<Tensor> {
+  return new Set([...entry.inputs, entry.output]);
+}
 
 function record(r: OpRecord): void {
   const entry: TapeEntry = {
@@ -30,21 +36,59 @@ function record(r: OpRecord): void {
   };
   tape.push(entry);
   producer.set(r.output, entry);
+  for (const t of tensorsOf(entry)) references.set(t, (references.get(t) ?? 0) + 1);
 }
 
-/** Drops the entries recorded inside a scope that just closed: their tensors are being disposed. */
-function onScopeClosed(depth: number): void {
-  while (tape.length > 0 && tape[tape.length - 1]!.depth > depth) {
-    const entry = tape.pop()!;
-    producer.delete(entry.output);
-    released.add(entry.output);
+/** Forgets an entry, freeing the adopted tensors no other entry needs. */
+function release(entry: TapeEntry): void {
+  if (producer.get(entry.output) === entry) producer.delete(entry.output);
+  for (const t of tensorsOf(entry)) {
+    const n = (references.get(t) ?? 1) - 1;
+    if (n > 0) references.set(t, n);
+    else {
+      references.delete(t);
+      if (adopted.delete(t)) t.dispose();
+    }
   }
+}
+
+/**
+ * When a scope closes, the entries recorded inside it are kept only if a surviving tensor's gradient
+ * can flow through them (a loss returned from the scope for backward later, or a composite op's
+ * result); the rest are dropped. Tensors the kept entries need but the scope would dispose are
+ * adopted by the tape, so `backward` can still read them, and freed when the tape lets go.
+ */
+function onScopeClosed({ depth, created, survivors }: ClosingScope): Tensor[] {
+  let first = tape.length;
+  while (first > 0 && tape[first - 1]!.depth > depth) first--;
+  const inner = tape.splice(first);
+  const needed = new Set<Tensor>([...survivors].filter((t) => t.requiresGrad));
+  const kept: TapeEntry[] = [];
+  for (let i = inner.length - 1; i >= 0; i--) {
+    const entry = inner[i]!;
+    if (needed.has(entry.output)) {
+      for (const t of entry.inputs) needed.add(t);
+      entry.depth = depth;
+      kept.push(entry);
+    } else release(entry);
+  }
+  tape.push(...kept.reverse());
+  const taken: Tensor[] = [];
+  for (const entry of kept) {
+    for (const t of tensorsOf(entry)) {
+      if (created.has(t) && !survivors.has(t) && !adopted.has(t)) {
+        adopted.add(t);
+        taken.push(t);
+      }
+    }
+  }
+  return taken;
 }
 
 /** Empties the tape (after a backward pass, which consumes the graph as PyTorch does). */
 export function clearTape(): void {
-  for (const entry of tape) producer.delete(entry.output);
-  tape.length = 0;
+  const entries = tape.splice(0);
+  for (const entry of entries) release(entry);
 }
 
 let installed = false;

@@ -11,5 +11,5 @@ export {
 export { gradClipping } from './train/clipping.ts';
 export { sgd, sgdUpdater, type Updater } from './train/sgd.ts';
 export { predict, type PredictOptions } from './train/predict.ts';
-export { trainEpoch, transposeRows, type Loss, type TrainEpochOptions } from './train/train-epoch.ts';
+export { trainEpoch, transposeRows, NonFiniteLossError, type Loss, type TrainEpochOptions } from './train/train-epoch.ts';
 export { train, type TrainOptions, type TrainResult, type EpochRecord } from './train/train.ts';

@@ -134,3 +134,21 @@ describe.each(devices.map((d) => [d.kind, d] as const))('scratch RNN on %s', (_k
   });
 });
 
+
+describe('divergence', () => {
+  it('a NaN loss stops training with the epoch and batch named, unless allowNan', async () => {
+    const { cpu } = await import('@tinytape/tensor');
+    const { NonFiniteLossError } = await import('../src/index.ts');
+    const device = cpu();
+    manualSeed(6);
+    const { trainIter, vocab } = await loadDataTimeMachine(4, 5, { dataDir, maxTokens: 300, seed: 1 });
+    const net = model(vocab.length, 8, device);
+    // A poisoned weight makes the very first loss NaN.
+    noGrad(() => net.params[3]!.fill_(Number.NaN));
+    const error = await train(net, trainIter, vocab, 1, 3, device, { log: () => {} }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NonFiniteLossError);
+    expect((error as InstanceType<typeof NonFiniteLossError>).message).toMatch(/loss is NaN at epoch 1, batch 1;/);
+    const result = await train(net, trainIter, vocab, 1, 2, device, { log: () => {}, allowNan: true, prefixes: [] });
+    expect(result.history).toHaveLength(2);
+  });
+});

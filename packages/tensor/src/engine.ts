@@ -15,14 +15,27 @@ export interface OpRecord {
 
 export type Recorder = (record: OpRecord) => void;
 
+/** What a scope listener learns about a closing scope. */
+export interface ClosingScope {
+  /** Number of scopes still open after this one closes. */
+  depth: number;
+  /** Tensors the scope created. */
+  created: ReadonlySet<Tensor>;
+  /** Tensors that outlive it: returned by the callback or marked with `keep`. */
+  survivors: ReadonlySet<Tensor>;
+}
+
 interface EngineState {
   scopes: Set<Tensor>[];
   liveTensors: number;
   nextId: number;
   recorder: Recorder | null;
   gradEnabled: boolean;
-  /** Called with each scope's depth when the scope closes (the tape drops entries made inside it). */
-  scopeListeners: ((depth: number) => void)[];
+  /**
+   * Called when a scope closes, before its tensors are disposed. A listener (the tape) returns the
+   * tensors it takes over: values a surviving gradient graph still needs, freed when the tape is.
+   */
+  scopeListeners: ((closing: ClosingScope) => Iterable<Tensor>)[];
 }
 
 export const engine: EngineState = {

@@ -16,6 +16,7 @@ export {
   isGradEnabled,
   setGradEnabled,
   type OpRecord,
+  type ClosingScope,
   type Recorder,
 } from './engine.ts';
 export { TinytapeError, ShapeError, DTypeError, DeviceError, StateError, ValueError, fmtShape } from './errors.ts';

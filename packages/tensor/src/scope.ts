@@ -28,15 +28,23 @@ export function scope<T extends Keepable>(fn: () => T): T {
   return result;
 }
 
-/** Pops the scope, tells the tape, and disposes what neither survives nor is kept. */
-function closeScope(created: Set<Tensor>, survivors: Set<Tensor>): void {
+/**
+ * Pops the scope and disposes what neither survives nor is kept — except tensors the tape adopts
+ * because a surviving result's gradient graph still needs them (the tape frees those after backward).
+ */
+function closeScope(created: Set<Tensor>, returned: Set<Tensor>): void {
   engine.scopes.pop();
-  const depth = engine.scopes.length;
-  for (const listener of engine.scopeListeners) listener(depth);
+  const survivors = new Set<Tensor>();
+  for (const t of created) if (returned.has(t) || t.kept) survivors.add(t);
+  for (const t of returned) survivors.add(t);
+  const adopted = new Set<Tensor>();
+  for (const listener of engine.scopeListeners) {
+    for (const t of listener({ depth: engine.scopes.length, created, survivors })) adopted.add(t);
+  }
   const parent = engine.scopes[engine.scopes.length - 1];
   for (const t of created) {
-    if (survivors.has(t) || t.kept) parent?.add(t);
-    else if (!t.isDisposed) t.dispose();
+    if (survivors.has(t)) parent?.add(t);
+    else if (!adopted.has(t) && !t.isDisposed) t.dispose();
   }
 }
 

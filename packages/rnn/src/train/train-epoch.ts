@@ -1,6 +1,6 @@
 import { backward, noGrad } from '@tinytape/autograd';
 import type { Batch } from '@tinytape/data';
-import { type Device, type Tensor, crossEntropy, keep, scope, tensor, zeros } from '@tinytape/tensor';
+import { type Device, type Tensor, keep, scope, stack, tensor } from '@tinytape/tensor';
 import type { LanguageModel, State } from '../model/types.ts';
 import { gradClipping } from './clipping.ts';
 import type { Updater } from './sgd.ts';
@@ -11,14 +11,32 @@ export type Loss = (yHat: Tensor, y: Tensor) => Tensor;
 export interface TrainEpochOptions {
   /** Gradient clipping threshold θ (d2l uses 1). */
   clip?: number;
+  /** Go on when a batch's loss is NaN or infinite instead of throwing NonFiniteLossError. */
+  allowNan?: boolean;
+  /** Epoch number used in error messages (1-based). */
+  epoch?: number;
+}
+
+/** A batch's loss was NaN or ±Infinity: training has diverged (lower the learning rate or clip harder). */
+export class NonFiniteLossError extends Error {
+  constructor(
+    readonly epoch: number,
+    /** 1-based index of the first bad batch in the epoch. */
+    readonly batch: number,
+    readonly value: number,
+  ) {
+    super(`training diverged: loss is ${value} at epoch ${epoch}, batch ${batch}; try a lower --lr or --clip (or --allow-nan to go on)`);
+    this.name = 'NonFiniteLossError';
+  }
 }
 
 /**
  * d2l's `train_epoch_ch8`. The state is created at the first batch and, with the random iterator, at
  * every batch (its subsequences are not contiguous); with the sequential iterator it carries over,
  * detached so gradients stop at the batch boundary. Labels are Yᵀ flattened (time-major, matching the
- * model's output rows). Each batch runs in a `scope`, and the loss is summed on the device and read
- * back once at the end of the epoch, so the steps themselves never wait for the device.
+ * model's output rows). Each batch runs in a `scope`; its mean loss stays on the device and all of an
+ * epoch's losses are read back together at the end, so the steps never wait for the device. A NaN or
+ * infinite loss then raises NonFiniteLossError naming the epoch and batch (unless `allowNan`).
  * Returns [perplexity, tokens per second].
  */
 export async function trainEpoch(
@@ -32,7 +50,7 @@ export async function trainEpoch(
 ): Promise<[number, number]> {
   const clip = opts.clip ?? 1;
   const start = performance.now();
-  const lossSum = keep(zeros([], { device }));
+  const losses: Tensor[] = [];
   let tokens = 0;
   let state: State | null = null;
   try {
@@ -55,7 +73,7 @@ export async function trainEpoch(
         backward(l);
         gradClipping(net, clip);
         updater.step(1); // the loss is already a mean
-        noGrad(() => lossSum.axpy_(l, y.size));
+        losses.push(keep(noGrad(() => l.detach())));
         return next;
       });
       disposeAll(current);
@@ -64,13 +82,21 @@ export async function trainEpoch(
       tokens += batch.Y.length;
     }
     if (tokens === 0) throw new RangeError('trainEpoch: the data iterator yielded no batches');
-    const meanLoss = (await lossSum.item()) / tokens;
+    const all = stack(losses);
+    const perBatch = Array.from(await all.toArray()); // the epoch's one readback
+    all.dispose();
     const seconds = (performance.now() - start) / 1000;
+    const bad = perBatch.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0 && !opts.allowNan) throw new NonFiniteLossError(opts.epoch ?? 1, bad + 1, perBatch[bad]!);
+    // Every batch has the same number of tokens, so the epoch's mean loss is the mean of batch means.
+    const meanLoss = perBatch.reduce((sum, v) => sum + v, 0) / perBatch.length;
     return [Math.exp(meanLoss), tokens / seconds];
   } finally {
     disposeAll(state);
-    lossSum.kept = false;
-    lossSum.dispose();
+    for (const l of losses) {
+      l.kept = false;
+      l.dispose();
+    }
   }
 }
 

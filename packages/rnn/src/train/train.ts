@@ -17,6 +17,8 @@ export interface TrainOptions {
   predLen?: number;
   /** Defaults to d2l's SGD with learning rate `lr`. */
   updater?: Updater;
+  /** Go on past a NaN/infinite loss instead of throwing NonFiniteLossError. */
+  allowNan?: boolean;
   /** Epoch to start from (for resumed runs; default 0). */
   startEpoch?: number;
   /** Where lines go (default console.log); pass a no-op to silence. */
@@ -65,6 +67,8 @@ export async function train(
   for (let epoch = opts.startEpoch ?? 0; epoch < numEpochs; epoch++) {
     [perplexity, tokensPerSec] = await trainEpoch(net, trainIter, crossEntropy, updater, device, opts.useRandomIter ?? false, {
       clip: opts.clip ?? 1,
+      allowNan: opts.allowNan,
+      epoch: epoch + 1,
     });
     const record = { epoch: epoch + 1, perplexity, tokensPerSec };
     history.push(record);

@@ -4,6 +4,7 @@ import { normAxis } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import { swapaxes } from './shape-ops.ts';
 import { allocTensor, commonDevice, expectDtype, expectTensor } from './util.ts';
+import { scope } from '../scope.ts';
 
 /** exp(x) / sum(exp(x)) along `axis` (default the last), computed stably. */
 export function softmax(x: Tensor, axis = -1): Tensor {
@@ -21,7 +22,7 @@ function softmaxAlong(op: string, x: Tensor, axis: number, log: boolean): Tensor
   const a = normAxis(op, axis, x.rank, x.shape);
   if (a !== x.rank - 1) {
     // The kernel works on rows; move the axis last and back again.
-    return swapaxes(softmaxAlong(op, swapaxes(x, a, -1), -1, log), a, -1);
+    return scope(() => swapaxes(softmaxAlong(op, swapaxes(x, a, -1), -1, log), a, -1));
   }
   const cols = x.shape[a]!;
   const out = allocTensor(x.device, x.shape, 'float32');

@@ -6,6 +6,7 @@ import type { Tensor } from '../tensor.ts';
 import { reshape } from './shape-ops.ts';
 import { scalarOp } from './elementwise.ts';
 import { allocTensor, expectDtype, expectTensor } from './util.ts';
+import { scope } from '../scope.ts';
 
 export type Axis = number | readonly number[];
 
@@ -25,14 +26,15 @@ export function mean(x: Tensor, axis?: Axis, keepdims = false): Tensor {
   const axes = resolveAxes('mean', x, axis);
   const count = axes.reduce((n, a) => n * x.shape[a]!, 1);
   if (count === 0) throw new ShapeError(`mean: no elements to average in ${fmtShape(x.shape)}`);
-  return scalarOp('div', sum(x, axis, keepdims), count);
+  // A composite: the scope frees the intermediate sum (the tape adopts it if gradients need it).
+  return scope(() => scalarOp('div', sum(x, axis, keepdims), count));
 }
 
 /** Index (int32) of the first largest value along `axis`; over the flattened tensor when omitted. */
 export function argmax(x: Tensor, axis?: number, keepdims = false): Tensor {
   expectTensor('argmax', x);
   expectDtype('argmax', x, 'float32');
-  if (axis === undefined) return argmax(reshape(x, [x.size]), 0, false);
+  if (axis === undefined) return scope(() => argmax(reshape(x, [x.size]), 0, false));
   const a = normAxis('argmax', axis, x.rank, x.shape);
   if (x.shape[a] === 0) throw new ShapeError(`argmax: axis ${axis} of ${fmtShape(x.shape)} is empty`);
   const p = axisParams(x.shape, a);
@@ -73,8 +75,7 @@ export function sumTo(x: Tensor, shape: readonly number[]): Tensor {
   for (let i = 0; i < x.rank; i++) {
     if (i < lead || (shape[i - lead] === 1 && x.shape[i] !== 1)) axes.push(i);
   }
-  const summed = axes.length > 0 ? sum(x, axes, true) : x;
-  return reshape(summed, shape);
+  return scope(() => reshape(axes.length > 0 ? sum(x, axes, true) : x, shape));
 }
 
 function reduceAxes(op: ReduceOp, x: Tensor, axis: Axis | undefined, keepdims: boolean): Tensor {
@@ -82,14 +83,17 @@ function reduceAxes(op: ReduceOp, x: Tensor, axis: Axis | undefined, keepdims: b
   expectDtype(op, x, 'float32');
   const axes = resolveAxes(op, x, axis);
   if (axes.length === 0) return x;
-  if (axis === undefined && x.rank > 1) {
-    // Reducing everything is one pass over the flattened tensor.
-    const flat = reduceAxis(op, reshape(x, [x.size]), 0, false);
-    return reshape(flat, keepdims ? x.shape.map(() => 1) : []);
-  }
-  let result = x;
-  for (const a of [...axes].sort((p, q) => q - p)) result = reduceAxis(op, result, a, true);
-  return keepdims ? result : reshape(result, x.shape.filter((_, i) => !axes.includes(i)));
+  if (axes.length === 1 && axis !== undefined) return reduceAxis(op, x, axes[0]!, keepdims);
+  return scope(() => {
+    if (axis === undefined && x.rank > 1) {
+      // Reducing everything is one pass over the flattened tensor.
+      const flat = reduceAxis(op, reshape(x, [x.size]), 0, false);
+      return reshape(flat, keepdims ? x.shape.map(() => 1) : []);
+    }
+    let result = x;
+    for (const a of [...axes].sort((p, q) => q - p)) result = reduceAxis(op, result, a, true);
+    return keepdims ? result : reshape(result, x.shape.filter((_, i) => !axes.includes(i)));
+  });
 }
 
 /** One reduction kernel over one axis: the primitive the autograd package differentiates. */

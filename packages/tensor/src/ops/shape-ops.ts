@@ -3,6 +3,7 @@ import { ShapeError, ValueError, fmtShape } from '../errors.ts';
 import { contiguousStrides, inferReshape, normAxis, sameShape } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import { allocTensor, commonDevice, expectTensor } from './util.ts';
+import { scope } from '../scope.ts';
 
 /** The same values with a new shape (one `-1` is inferred). Shares the buffer: no copy. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
@@ -157,7 +158,7 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
     }
   }
   const a = normAxis('stack', axis, first.rank + 1, first.shape);
-  return concat(tensors.map((t) => unsqueeze(t, a)), a);
+  return scope(() => concat(tensors.map((t) => unsqueeze(t, a)), a));
 }
 
 
