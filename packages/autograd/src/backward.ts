@@ -83,7 +83,12 @@ function propagate(entry: TapeEntry, g: Tensor, grads: Map<Tensor, Tensor>): voi
     seen.add(gi);
     const previous = grads.get(input);
     if (previous === undefined) grads.set(input, gi);
-    else {
+    else if (previous.storage.refs === 1) {
+      // A weight used at every time step collects one gradient per step: sum them in place when the
+      // running sum's buffer is ours alone, instead of allocating a new sum each time.
+      previous.axpy_(gi, 1);
+      gi.dispose();
+    } else {
       grads.set(input, add(previous, gi));
       previous.dispose();
       gi.dispose();
