@@ -7,6 +7,7 @@ import { gather, oneHot, scatterAdd } from './index-ops.ts';
 import { matmul } from './matmul.ts';
 import { argmax, reduce } from './reduce.ts';
 import { crossEntropy, crossEntropyBackward, softmax } from './softmax.ts';
+import { tryWasmMatmul } from './wasm/wasm-matmul.ts';
 
 // A CPU buffer is the typed array itself, exactly `size` elements long. The front end has already
 // checked every dtype, so these casts only restate what the handle is; no kernel re-validates.
@@ -25,8 +26,9 @@ function readAs(buf: TypedArray, dtype: DType, size: number): TypedArray {
 }
 
 /**
- * The CPU backend: every kernel is plain TypeScript over the typed arrays that serve as buffers.
- * Memory is the garbage collector's; `free` only keeps the live-buffer statistics honest.
+ * The CPU backend: every kernel is plain TypeScript over the typed arrays that serve as buffers,
+ * except matmul, which runs in a WebAssembly SIMD module emitted at run time when the engine supports
+ * it. Memory is the garbage collector's; `free` only keeps the live-buffer statistics honest.
  */
 export function createCpuBackend(): Backend {
   let liveBuffers = 0;
@@ -58,7 +60,12 @@ export function createCpuBackend(): Backend {
     // a's strides are its contiguous strides, which is all `binary` needs to write its output over a.
     binaryInPlace: (op, a, b, layout) => binary(op, f32(a), f32(b), f32(a), layout),
     axpy: (y, x, alpha, size) => axpy(f32(y), f32(x), alpha, size),
-    matmul: (a, b, out, p) => matmul(f32(a), f32(b), f32(out), p),
+    // WebAssembly SIMD kernels (wasm/) when the engine has SIMD and the product is big enough to repay
+    // copying the operands into wasm memory; otherwise the TypeScript kernel, which is also the
+    // reference the wasm kernels are tested against.
+    matmul(a, b, out, p) {
+      if (!tryWasmMatmul(f32(a), f32(b), f32(out), p)) matmul(f32(a), f32(b), f32(out), p);
+    },
     reduce: (op, x, out, p) => reduce(op, f32(x), f32(out), p),
     argmax: (x, out, p) => argmax(f32(x), i32(out), p),
     copy: (src, dst, p) => copy(any(src), any(dst), p),

@@ -1,0 +1,350 @@
+// The matmul kernels, written with the assembler in wasm-writer.ts and compiled at run time.
+//
+// Two kernel families cover the four transpose cases (wasm-matmul.ts lays the operands out):
+//
+// * Outer-product kernels (`nn`, `tn`) for op(B) row-major, i.e. B not transposed. A register block
+//   of `rows` x `vecs` 4-lane accumulators covers `rows` rows and 4·vecs columns of C. Each step of k
+//   loads `vecs` vectors from one row of B, broadcasts one element of A per block row, and does
+//   rows·vecs multiply-adds, so every loaded value is used several times while the accumulators never
+//   leave registers. `nn` reads A row-major (m x k); `tn` reads it as stored for transA (k x m), where
+//   the block's rows are adjacent floats and sit at constant offsets from one pointer.
+// * A dot-product kernel (`nt`) for B transposed (stored n x k): vectorising over n would need
+//   strided gathers, so it vectorises over k instead. A block of `dotRows` rows x 4 columns keeps
+//   one 4-lane partial sum per output element, and the four sums of a row are reduced horizontally
+//   with shuffles into one vector at the end. A k that is not a multiple of 4 finishes with
+//   single-float loads (`v128.load32_zero`), so neither operand needs padding.
+//
+// Why these block sizes (measured with Node 20 / V8 11.3 on an x86-64 Xeon, where V8 maps v128 to
+// the 16 xmm registers): without a fused multiply-add (f32x4.relaxed_madd needs a flag in Node 20)
+// each update is a mul and an add, and the core issues about one such pair per cycle. About 8
+// independent accumulators hide the add latency, and the accumulators, the B vectors, the broadcast
+// A value and a product temporary must fit in 16 registers or V8 spills inside the loop. 4 x 2 and,
+// for the dot kernel, 2 x 4 (8 accumulators each) ran at 22-27 GFLOP/s on the kernels alone; 6 x 2,
+// 3 x 3, 2 x 4 and unrolling k by 2 or 4 measured the same or worse within noise, so the simplest
+// won, and 4 rows divide the usual batch sizes, leaving no edge blocks. Operands are not packed into
+// panels: a step needs only 32-48 bytes of operands per ~8 cycles, which L2 delivers even along
+// strided rows of B. The outer-product drivers loop over column blocks outside row blocks, so a strip
+// of B stays cached while every row block uses it (about 16 -> 23 GFLOP/s at [32,512] x [512,512],
+// where B is 1 MB).
+//
+// Accumulation is in float32 in a fixed order, so results are deterministic run to run (they differ
+// from the reference TypeScript kernel, which accumulates in doubles, by rounding only).
+
+import { type FunctionBuilder, ModuleBuilder, type ValType } from './wasm-writer.ts';
+
+/** Register-block and unrolling parameters of the generated kernels (see the header comment). */
+export interface KernelShape {
+  /** Rows of C per block in the outer-product kernels (nn, tn). */
+  readonly rows: number;
+  /** 4-lane column vectors per block in the outer-product kernels. */
+  readonly vecs: number;
+  /** Steps of k per loop iteration in the outer-product kernels; a power of two. */
+  readonly unroll: number;
+  /** Rows of C per block in the dot-product kernel (nt); each block covers 4 columns. */
+  readonly dotRows: number;
+  /** 4-wide steps of k per loop iteration in the dot-product kernel; a power of two. */
+  readonly dotUnroll: number;
+  /**
+   * Loop order of the outer-product drivers: column blocks outside (each strip of B is reused by
+   * every row block while it is still cached) or row blocks outside (each block of A rows is reused
+   * by every column block).
+   */
+  readonly columnsOuter: boolean;
+}
+
+/** The block shape the CPU backend uses; see the header comment for why. */
+export const DEFAULT_KERNEL_SHAPE: KernelShape = {
+  rows: 4, vecs: 2, unroll: 1, dotRows: 2, dotUnroll: 1, columnsOuter: true,
+};
+
+/** The memory export, typed as far as the host uses it. */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  /** Grows by `pages` 64 KiB pages and returns the old size in pages; throws when it cannot. */
+  grow(pages: number): number;
+}
+
+/**
+ * The module's exports. Pointers are byte addresses in `memory`; sizes and leading dimensions are
+ * in elements. C is always written row-major with leading dimension `ldc` (nn, tn) or n (nt).
+ */
+export interface MatmulModuleExports {
+  readonly memory: WasmMemory;
+  /**
+   * C = A·B with A row-major m x k (rows lda apart, lda ≥ k) and B row-major k x n (rows ldb apart).
+   * Computes `nv` 4-column vectors per row, i.e. columns up to 4·nv, so ldc must be at least 4·nv;
+   * lanes past the caller's n read whatever follows in B's row and are written to C's padding.
+   */
+  nn(a: number, b: number, c: number, m: number, nv: number, k: number, lda: number, ldb: number, ldc: number): void;
+  /** As `nn`, but A is stored k x m (rows lda apart, lda ≥ m) and read transposed. */
+  tn(a: number, b: number, c: number, m: number, nv: number, k: number, lda: number, ldb: number, ldc: number): void;
+  /** C (m x n) = A·Bᵀ with A row-major m x k and B row-major n x k. No padding needed anywhere. */
+  nt(a: number, b: number, c: number, m: number, n: number, k: number): void;
+}
+
+const I32 = 'i32' as const;
+
+function log2(x: number): number {
+  const l = Math.log2(x);
+  if (!Number.isInteger(l) || l < 0) throw new RangeError(`not a power of two: ${x}`);
+  return l;
+}
+
+/** Declares `n` locals of `type`. */
+function locals(f: FunctionBuilder, type: ValType, n: number): number[] {
+  return Array.from({ length: n }, () => f.local(type));
+}
+
+/** local[index] += delta (an i32 local, a constant delta). */
+function addConst(f: FunctionBuilder, index: number, delta: number): void {
+  f.get(index).i32Const(delta).i32Add().set(index);
+}
+
+/**
+ * Runs `body` `count` times, where `emitCount` pushes the count; zero runs nothing. The test is at
+ * the bottom so an iteration costs one decrement and one branch.
+ */
+function countedLoop(f: FunctionBuilder, counter: number, emitCount: () => void, body: () => void): void {
+  emitCount();
+  f.tee(counter).if(() => {
+    f.loop((top) => {
+      body();
+      f.get(counter).i32Const(1).i32Sub().tee(counter).brIf(top);
+    });
+  });
+}
+
+/**
+ * One outer-product block: C[0..rows, 0..4·vecs] = A[0..rows, :]·B[:, 0..4·vecs] at the given
+ * pointers. Parameters: (a, b, c, k, aRow, aStep, ldb4, ldc4), strides in bytes. `aRowsAdjacent`
+ * selects the transA layout, where row r of the block is at a + 4r and each step of k moves a by
+ * aStep; otherwise row r is at a + r·aRow and each step of k moves 4 bytes along it.
+ */
+function addOuterBlock(
+  mod: ModuleBuilder, rows: number, vecs: number, unroll: number, aRowsAdjacent: boolean,
+): number {
+  return mod.addFunction(null, [I32, I32, I32, I32, I32, I32, I32, I32], [], (f) => {
+    const [a, b, c, k, aRow, aStep, ldb4, ldc4] = [0, 1, 2, 3, 4, 5, 6, 7] as const;
+    const acc = Array.from({ length: rows }, () => locals(f, 'v128', vecs));
+    const bv = locals(f, 'v128', vecs);
+    const splat = f.local('v128');
+    const rowPtr = aRowsAdjacent ? [] : locals(f, I32, rows);
+    const counter = f.local(I32);
+
+    for (const row of acc) for (const x of row) f.v128Zero().set(x);
+    if (!aRowsAdjacent) {
+      f.get(a).set(rowPtr[0]!);
+      for (let r = 1; r < rows; r++) f.get(rowPtr[r - 1]!).get(aRow).i32Add().set(rowPtr[r]!);
+    }
+
+    // One step of k. With row pointers, step u of an unrolled iteration reads at the constant offset
+    // 4u and the pointers move once per iteration; in the adjacent layout A moves by a runtime stride.
+    const step = (u: number): void => {
+      for (let v = 0; v < vecs; v++) f.get(b).v128Load(16 * v).set(bv[v]!);
+      for (let r = 0; r < rows; r++) {
+        if (aRowsAdjacent) f.get(a).v128Load32Splat(4 * r);
+        else f.get(rowPtr[r]!).v128Load32Splat(4 * u);
+        f.set(splat);
+        for (let v = 0; v < vecs; v++) {
+          f.get(acc[r]![v]!).get(splat).get(bv[v]!).f32x4Mul().f32x4Add().set(acc[r]![v]!);
+        }
+      }
+      f.get(b).get(ldb4).i32Add().set(b);
+      if (aRowsAdjacent) f.get(a).get(aStep).i32Add().set(a);
+    };
+    const advanceRows = (steps: number): void => {
+      for (const p of rowPtr) addConst(f, p, 4 * steps);
+    };
+
+    countedLoop(f, counter, () => f.get(k).i32Const(log2(unroll)).i32ShrU(), () => {
+      for (let u = 0; u < unroll; u++) step(u);
+      advanceRows(unroll);
+    });
+    if (unroll > 1) {
+      countedLoop(f, counter, () => f.get(k).i32Const(unroll - 1).i32And(), () => {
+        step(0);
+        advanceRows(1);
+      });
+    }
+
+    for (let r = 0; r < rows; r++) {
+      if (r > 0) f.get(c).get(ldc4).i32Add().set(c);
+      for (let v = 0; v < vecs; v++) f.get(c).get(acc[r]![v]!).v128Store(16 * v);
+    }
+  });
+}
+
+/**
+ * One dot-product block: C[0..rows, 0..cols] = A[0..rows, :]·B[0..cols, :]ᵀ, cols ≤ 4.
+ * Parameters: (a, b, c, k, lda4, ldb4, ldc4), strides in bytes.
+ */
+function addDotBlock(mod: ModuleBuilder, rows: number, cols: number, unroll: number): number {
+  return mod.addFunction(null, [I32, I32, I32, I32, I32, I32, I32], [], (f) => {
+    const [a, b, c, k, lda4, ldb4, ldc4] = [0, 1, 2, 3, 4, 5, 6] as const;
+    const aPtr = [a as number, ...locals(f, I32, rows - 1)];
+    const bPtr = [b as number, ...locals(f, I32, cols - 1)];
+    // Four accumulators per row even when cols < 4: the unused ones stay zero, so the horizontal
+    // reduction below is the same code for every block width.
+    const acc = Array.from({ length: rows }, () => locals(f, 'v128', 4));
+    const bv = locals(f, 'v128', cols);
+    const av = f.local('v128');
+    const u01 = f.local('v128');
+    const u23 = f.local('v128');
+    const counter = f.local(I32);
+
+    for (let r = 1; r < rows; r++) f.get(aPtr[r - 1]!).get(lda4).i32Add().set(aPtr[r]!);
+    for (let s = 1; s < cols; s++) f.get(bPtr[s - 1]!).get(ldb4).i32Add().set(bPtr[s]!);
+    for (const row of acc) for (const x of row) f.v128Zero().set(x);
+
+    const step = (offset: number, single: boolean): void => {
+      const load = (): void => {
+        if (single) f.v128Load32Zero(offset);
+        else f.v128Load(offset);
+      };
+      for (let s = 0; s < cols; s++) {
+        f.get(bPtr[s]!);
+        load();
+        f.set(bv[s]!);
+      }
+      for (let r = 0; r < rows; r++) {
+        f.get(aPtr[r]!);
+        load();
+        f.set(av);
+        for (let s = 0; s < cols; s++) f.get(acc[r]![s]!).get(av).get(bv[s]!).f32x4Mul().f32x4Add().set(acc[r]![s]!);
+      }
+    };
+    const advance = (bytes: number): void => {
+      for (const p of [...aPtr, ...bPtr]) addConst(f, p, bytes);
+    };
+
+    countedLoop(f, counter, () => f.get(k).i32Const(2 + log2(unroll)).i32ShrU(), () => {
+      for (let u = 0; u < unroll; u++) step(16 * u, false);
+      advance(16 * unroll);
+    });
+    if (unroll > 1) {
+      countedLoop(f, counter, () => f.get(k).i32Const(2).i32ShrU().i32Const(unroll - 1).i32And(), () => {
+        step(0, false);
+        advance(16);
+      });
+    }
+    // The last k mod 4 elements, one float per operand in lane 0 (the other lanes add 0·0).
+    countedLoop(f, counter, () => f.get(k).i32Const(3).i32And(), () => {
+      step(0, true);
+      advance(4);
+    });
+
+    for (let r = 0; r < rows; r++) {
+      const [x0, x1, x2, x3] = acc[r]! as [number, number, number, number];
+      if (r > 0) f.get(c).get(ldc4).i32Add().set(c);
+      // Interleave pairs and add, twice: lanes of the result are the four full sums in column order.
+      f.get(x0).get(x1).f32x4Shuffle([0, 4, 1, 5]).get(x0).get(x1).f32x4Shuffle([2, 6, 3, 7]).f32x4Add().set(u01);
+      f.get(x2).get(x3).f32x4Shuffle([0, 4, 1, 5]).get(x2).get(x3).f32x4Shuffle([2, 6, 3, 7]).f32x4Add().set(u23);
+      const sums = (): void => {
+        f.get(u01).get(u23).f32x4Shuffle([0, 1, 4, 5]).get(u01).get(u23).f32x4Shuffle([2, 3, 6, 7]).f32x4Add();
+      };
+      if (cols === 4) {
+        f.get(c);
+        sums();
+        f.v128Store();
+      } else {
+        sums();
+        f.set(av); // av is free again; reuse it for the reduced vector
+        for (let s = 0; s < cols; s++) f.get(c).get(av).f32x4ExtractLane(s).f32Store(4 * s);
+      }
+    }
+  });
+}
+
+/**
+ * Emits `for (pos = 0; total - pos >= full; pos += full) body(full)` and then one `body(w)` for the
+ * leftover width w = total - pos (1 ≤ w < full), so every block function is specialised to its
+ * width. `total`, `pos` and `rem` are i32 locals; `body` may read `pos`.
+ */
+function emitTiled(
+  f: FunctionBuilder, total: number, pos: number, rem: number, full: number, body: (width: number) => void,
+): void {
+  f.i32Const(0).set(pos);
+  f.block((done) => {
+    f.loop((top) => {
+      f.get(total).get(pos).i32Sub().i32Const(full).i32LtU().brIf(done);
+      body(full);
+      addConst(f, pos, full);
+      f.br(top);
+    });
+  });
+  f.get(total).get(pos).i32Sub().set(rem);
+  for (let w = 1; w < full; w++) f.get(rem).i32Const(w).i32Eq().if(() => body(w));
+}
+
+/** The `nn` / `tn` entry point: loops over blocks of C and calls the block functions. */
+function addOuterDriver(mod: ModuleBuilder, name: string, shape: KernelShape, aRowsAdjacent: boolean): void {
+  const { rows, vecs, unroll, columnsOuter } = shape;
+  // blocks[r][v]: a block of r rows and v vectors (index 0 unused).
+  const blocks = Array.from({ length: rows + 1 }, (_, r) =>
+    Array.from({ length: vecs + 1 }, (_, v) => (r > 0 && v > 0 ? addOuterBlock(mod, r, v, unroll, aRowsAdjacent) : -1)));
+
+  mod.addFunction(name, [I32, I32, I32, I32, I32, I32, I32, I32, I32], [], (f) => {
+    const [a, b, c, m, nv, k, lda, ldb, ldc] = [0, 1, 2, 3, 4, 5, 6, 7, 8] as const;
+    const [aRow, aStep, ldb4, ldc4, i, remRows, j, remVecs] = locals(f, I32, 8) as
+      [number, number, number, number, number, number, number, number];
+
+    f.get(ldb).i32Const(2).i32Shl().set(ldb4);
+    f.get(ldc).i32Const(2).i32Shl().set(ldc4);
+    if (aRowsAdjacent) {
+      f.i32Const(4).set(aRow);
+      f.get(lda).i32Const(2).i32Shl().set(aStep);
+    } else {
+      f.get(lda).i32Const(2).i32Shl().set(aRow);
+      f.i32Const(4).set(aStep);
+    }
+
+    // The block at row i, vector column j: A at a + i·aRow, B at b + 16j, C at c + i·ldc4 + 16j.
+    const callBlock = (r: number, v: number): void => {
+      f.get(a).get(i).get(aRow).i32Mul().i32Add();
+      f.get(b).get(j).i32Const(4).i32Shl().i32Add();
+      f.get(c).get(i).get(ldc4).i32Mul().i32Add().get(j).i32Const(4).i32Shl().i32Add();
+      f.get(k).get(aRow).get(aStep).get(ldb4).get(ldc4).call(blocks[r]![v]!);
+    };
+    const overRows = (body: (r: number) => void): void => emitTiled(f, m, i, remRows, rows, body);
+    const overVecs = (body: (v: number) => void): void => emitTiled(f, nv, j, remVecs, vecs, body);
+    if (columnsOuter) overVecs((v) => overRows((r) => callBlock(r, v)));
+    else overRows((r) => overVecs((v) => callBlock(r, v)));
+  });
+}
+
+/** The `nt` entry point: loops over blocks of C and calls the dot-product block functions. */
+function addDotDriver(mod: ModuleBuilder, name: string, shape: KernelShape): void {
+  const { dotRows: rows, dotUnroll } = shape;
+  const blocks = Array.from({ length: rows + 1 }, (_, r) =>
+    Array.from({ length: 5 }, (_, s) => (r > 0 && s > 0 ? addDotBlock(mod, r, s, dotUnroll) : -1)));
+
+  mod.addFunction(name, [I32, I32, I32, I32, I32, I32], [], (f) => {
+    const [a, b, c, m, n, k] = [0, 1, 2, 3, 4, 5] as const;
+    const [ld4, ldc4, i, remRows, j, remCols] = locals(f, I32, 6) as
+      [number, number, number, number, number, number];
+
+    f.get(k).i32Const(2).i32Shl().set(ld4); // A's and B's rows are both k floats long
+    f.get(n).i32Const(2).i32Shl().set(ldc4);
+
+    // The block at row i, column j: A at a + i·ld4, B at b + j·ld4, C at c + i·ldc4 + 4j.
+    const callBlock = (r: number, s: number): void => {
+      f.get(a).get(i).get(ld4).i32Mul().i32Add();
+      f.get(b).get(j).get(ld4).i32Mul().i32Add();
+      f.get(c).get(i).get(ldc4).i32Mul().i32Add().get(j).i32Const(2).i32Shl().i32Add();
+      f.get(k).get(ld4).get(ld4).get(ldc4).call(blocks[r]![s]!);
+    };
+    emitTiled(f, m, i, remRows, rows, (r) => emitTiled(f, n, j, remCols, 4, (s) => callBlock(r, s)));
+  });
+}
+
+/**
+ * The binary matmul module: exports `memory` (initially `memoryPages` 64 KiB pages, grown by the
+ * host) and the `nn`, `tn` and `nt` kernels described by {@link MatmulModuleExports}.
+ */
+export function buildMatmulModule(shape: KernelShape = DEFAULT_KERNEL_SHAPE, memoryPages = 1): Uint8Array {
+  const mod = new ModuleBuilder(memoryPages);
+  addOuterDriver(mod, 'nn', shape, false);
+  addOuterDriver(mod, 'tn', shape, true);
+  addDotDriver(mod, 'nt', shape);
+  return mod.toBytes();
+}

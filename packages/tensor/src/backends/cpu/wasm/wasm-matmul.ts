@@ -1,0 +1,231 @@
+// Host side of the WebAssembly SIMD matmul: compiles the module from matmul-module.ts once, owns its
+// linear memory, copies operands in and the product out, and picks the kernel for each transpose case.
+//
+// The CPU backend's buffers are ordinary Float32Arrays, which wasm code cannot address, so every call
+// copies A and B into the module's memory and C back out. `Float32Array.set` between a subarray and
+// the memory view is a memcpy (about 15 GB/s here), small next to the m·n·k multiply-adds: about 10%
+// of the time at [32,512] x [512,512], whose B is 1 MB, and less at the other RNN shapes. The memory
+// only grows, to the largest product seen so far; it is never shrunk.
+//
+// Operand layouts per case (op(X) is X or its transpose):
+//   A·B     -> `nn`: A and B copied as they are.
+//   Aᵀ·B    -> `tn`: A and B copied as they are; the kernel reads A transposed at no extra cost.
+//   (For both, rows of B, and of A for tn, are padded when their length would thrash L1; see `run`.)
+//   A·Bᵀ    -> `nt`: A and B copied as they are; the kernel vectorises over k.
+//   Aᵀ·Bᵀ   -> `nt` after transposing A during the copy (m·k moves; rare, and cheap next to m·n·k).
+// When n is not a multiple of 4 the outer-product kernels write C with rows padded to a multiple of
+// 4 floats, and the copy out drops the padding row by row.
+
+import type { MatmulParams } from '../../../backend.ts';
+import { DEFAULT_KERNEL_SHAPE, type KernelShape, type MatmulModuleExports, buildMatmulModule } from './matmul-module.ts';
+import { ModuleBuilder } from './wasm-writer.ts';
+
+/** The part of the WebAssembly JS API used here, typed locally since the project's lib has no DOM. */
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports?: object) => { readonly exports: object };
+}
+
+const wasmApi: WasmApi | undefined = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
+/**
+ * Below this many multiply-adds (m·n·k per batch entry) the TypeScript kernel is used. A wasm call
+ * has a fixed cost of about half a microsecond (three subarrays, three copies, the call itself);
+ * measured, the two break even around 256-1024 multiply-adds and wasm is 3-4x ahead at 4096.
+ */
+export const WASM_MIN_MACS = 1024;
+
+/** Products whose scratch would exceed this many bytes of wasm memory stay on the TS kernel. */
+const MAX_MEMORY_BYTES = 2 ** 31;
+
+const PAGE_BYTES = 65536;
+
+let simdSupported: boolean | undefined;
+
+/**
+ * Whether this JS engine validates WebAssembly SIMD, tested once on a one-instruction module
+ * (f32x4.add) built with the same assembler as the kernels.
+ */
+export function wasmSimdAvailable(): boolean {
+  if (simdSupported === undefined) {
+    simdSupported = false;
+    if (wasmApi !== undefined) {
+      try {
+        const probe = new ModuleBuilder(0);
+        probe.addFunction('add', ['v128', 'v128'], ['v128'], (f) => {
+          f.get(0).get(1).f32x4Add();
+        });
+        simdSupported = wasmApi.validate(probe.toBytes());
+      } catch {
+        simdSupported = false;
+      }
+    }
+  }
+  return simdSupported;
+}
+
+interface Kernels {
+  readonly exports: MatmulModuleExports;
+  /** A view of the whole memory; replaced whenever growing the memory detaches the old buffer. */
+  view: Float32Array;
+}
+
+/** A view of memory at least `floats` long, growing the memory if needed; null if it cannot grow. */
+function memoryFor(k: Kernels, floats: number): Float32Array | null {
+  const bytes = floats * 4;
+  if (bytes > MAX_MEMORY_BYTES) return null;
+  const memory = k.exports.memory;
+  const have = memory.buffer.byteLength;
+  if (have < bytes) {
+    try {
+      memory.grow(Math.ceil((bytes - have) / PAGE_BYTES));
+    } catch {
+      return null;
+    }
+  }
+  if (k.view.buffer !== memory.buffer) k.view = new Float32Array(memory.buffer);
+  return k.view;
+}
+
+/** Rounds a float count up to a multiple of 4 (16 bytes), the alignment of every region. */
+const roundUp4 = (x: number): number => Math.ceil(x / 4) * 4;
+
+/** view[dst + i·k + p] = A[src + p·m + i]: op(A) of a transA operand, written row-major. */
+function transposeInto(view: Float32Array, dst: number, A: Float32Array, src: number, m: number, k: number): void {
+  for (let p = 0; p < k; p++) {
+    const row = src + p * m;
+    for (let i = 0; i < m; i++) view[dst + i * k + p] = A[row + i]!;
+  }
+}
+
+/** Copies `rows` rows of `length` floats, back to back in `src` from `srcOff`, `stride` apart into `view`. */
+function copyRows(
+  view: Float32Array, dst: number, stride: number, src: Float32Array, srcOff: number, rows: number, length: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const from = srcOff + r * length;
+    view.set(src.subarray(from, from + length), dst + r * stride);
+  }
+}
+
+/** The body of a {@link WasmMatmul} over one instance of the module. */
+function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p: MatmulParams): boolean {
+  let { batch, m } = p;
+  const { k, n, transA, transB, aBatchStride, bBatchStride } = p;
+
+  // One B shared by a batch of back-to-back row-major A's is a single product with batch·m rows,
+  // since the batch's outputs are back to back too.
+  if (!transA && bBatchStride === 0 && aBatchStride === m * k && batch > 1) {
+    m *= batch;
+    batch = 1;
+  }
+
+  const outerProduct = !transB; // nn or tn; otherwise nt
+  const nv = Math.ceil(n / 4);
+  const ldc = outerProduct ? nv * 4 : n;
+  // The outer-product kernels walk down k rows of B in strips of 8 floats (and tn walks down k rows of
+  // A, stored k x m, 4 floats at a time), reusing each strip from L1 for every block in the other
+  // direction. When those rows are a multiple of 256 bytes long the k addresses of a strip fall into
+  // at most 16 of the 64 sets of an x86 L1 cache and evict each other before the reuse; padding every
+  // row by one 64-byte line spreads them over all sets. Measured: nn at [32,512] x [512,512] about
+  // 20 -> 26 GFLOP/s on the kernel alone, tn at [512,1120]ᵀ x [1120,28] about 10 -> 18. Padding
+  // costs one small copy per row instead of one memcpy, so it needs enough work per row of k (m·n)
+  // and more than one block to reuse the strip.
+  const worthPadding = k > 16 && m * n >= 8192;
+  const padA = transA && !transB && m % 64 === 0 && n > 8 && worthPadding;
+  const padB = !transB && n % 64 === 0 && m > 4 && worthPadding;
+  const lda = transA && !transB ? (padA ? m + 16 : m) : k;
+  const ldb = padB ? n + 16 : n;
+  // Regions of the memory in floats, each followed by 4 floats of slack: the outer-product kernels
+  // read up to 3 floats past B's last row when n is not a multiple of 4 (into lanes that are dropped).
+  const aBase = 0;
+  const bBase = roundUp4(aBase + (padA ? k * lda : m * k) + 4);
+  const cBase = roundUp4(bBase + (padB ? k * ldb : k * n) + 4);
+  const view = memoryFor(kern, cBase + m * ldc + 4);
+  if (view === null) return false;
+  const { nn, tn, nt } = kern.exports;
+
+  for (let bi = 0; bi < batch; bi++) {
+    const aOff = bi * aBatchStride;
+    const bOff = bi * bBatchStride;
+    const cOff = bi * m * n;
+    // A batch stride of 0 means the same operand for every entry: copy it once.
+    if (bi === 0 || aBatchStride !== 0) {
+      if (transA && transB) {
+        transposeInto(view, aBase, A, aOff, m, k);
+      } else if (padA) {
+        copyRows(view, aBase, lda, A, aOff, k, m);
+      } else {
+        view.set(A.subarray(aOff, aOff + m * k), aBase);
+      }
+    }
+    if (bi === 0 || bBatchStride !== 0) {
+      if (padB) copyRows(view, bBase, ldb, B, bOff, k, n);
+      else view.set(B.subarray(bOff, bOff + k * n), bBase);
+    }
+
+    if (!transB) (transA ? tn : nn)(aBase * 4, bBase * 4, cBase * 4, m, nv, k, lda, ldb, ldc);
+    else nt(aBase * 4, bBase * 4, cBase * 4, m, n, k);
+
+    if (ldc === n) {
+      C.set(view.subarray(cBase, cBase + m * n), cOff);
+    } else {
+      for (let i = 0; i < m; i++) {
+        const src = cBase + i * ldc;
+        const dst = cOff + i * n;
+        for (let j = 0; j < n; j++) C[dst + j] = view[src + j]!;
+      }
+    }
+  }
+  return true;
+}
+
+/**
+ * Batched out[b] = op(A[b])·op(B[b]) in WebAssembly SIMD, with the contract of the TypeScript
+ * `matmul` (see Backend.matmul). Returns false, having written nothing, when the memory cannot grow
+ * to hold the operands; the caller then uses the TypeScript kernel.
+ */
+export type WasmMatmul = (A: Float32Array, B: Float32Array, C: Float32Array, p: MatmulParams) => boolean;
+
+/**
+ * Compiles the kernels with block shape `shape` into a fresh instance with its own memory, or returns
+ * null when this engine has no WebAssembly SIMD. The backend shares one default instance (see
+ * {@link wasmMatmul}); separate instances are for tests and tuning.
+ */
+export function createWasmMatmul(shape: KernelShape = DEFAULT_KERNEL_SHAPE): WasmMatmul | null {
+  if (wasmApi === undefined || !wasmSimdAvailable()) return null;
+  // Synchronous compilation is allowed for a module this small (about 15 KB).
+  const module = new wasmApi.Module(buildMatmulModule(shape));
+  const exports = new wasmApi.Instance(module, {}).exports as MatmulModuleExports;
+  const kern: Kernels = { exports, view: new Float32Array(exports.memory.buffer) };
+  return (A, B, C, p) => run(kern, A, B, C, p);
+}
+
+let shared: WasmMatmul | null | undefined;
+
+/**
+ * {@link WasmMatmul} on the instance shared by every CPU backend (compiled on first use), whatever
+ * the product's size. Returns false, having written nothing, when WebAssembly SIMD is unavailable,
+ * compilation failed or memory cannot grow.
+ */
+export function wasmMatmul(A: Float32Array, B: Float32Array, C: Float32Array, p: MatmulParams): boolean {
+  if (shared === undefined) {
+    try {
+      shared = createWasmMatmul();
+    } catch {
+      shared = null; // an engine that validates SIMD but fails to compile: stay on TypeScript
+    }
+  }
+  return shared !== null && shared(A, B, C, p);
+}
+
+/**
+ * The CPU backend's entry: runs the product with the wasm SIMD kernels when they are available and
+ * the product is large enough to repay the copies, returning true; returns false (nothing written)
+ * when the caller should run the TypeScript kernel instead.
+ */
+export function tryWasmMatmul(A: Float32Array, B: Float32Array, C: Float32Array, p: MatmulParams): boolean {
+  if (p.m * p.n * p.k < WASM_MIN_MACS) return false;
+  return wasmMatmul(A, B, C, p);
+}
