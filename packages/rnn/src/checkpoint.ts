@@ -1,14 +1,16 @@
 /*
  * Model checkpoints: parameters as safetensors (PyTorch opens them with safetensors.torch.load_file;
- * the scratch model's names are W_xh, W_hh, b_h, W_hq, b_q), and in the file's metadata everything
- * needed to rebuild the model and generate text: the configuration and the vocabulary.
+ * the scratch model's names are W_xh, W_hh, b_h, W_hq, b_q, the concise models' are PyTorch's own
+ * state_dict names, rnn.weight_ih_l0 ... linear.bias, so `load_state_dict` on the book's RNNModel takes
+ * them as they are), and in the file's metadata everything needed to rebuild the model and generate
+ * text: the configuration and the vocabulary.
  */
 import { CharVocab, type TokenVocab } from '@tinytape/data';
 import { noGrad } from '@tinytape/autograd';
 import { type Device, tensor } from '@tinytape/tensor';
 import { CheckpointError } from './io/errors.ts';
 import { loadSafetensors, saveSafetensors, type SafeTensor } from './io/safetensors.ts';
-import { RNNModelScratch, getParams, initRnnState, rnn } from './model/scratch.ts';
+import { createModel, parseModelSpec, type ModelSpec } from './model/create.ts';
 import type { LanguageModel } from './model/types.ts';
 
 const FORMAT = 'tinytape-checkpoint-1';
@@ -88,13 +90,20 @@ export function vocabFromCheckpoint(info: CheckpointInfo): TokenVocab {
   return new CharVocab(info.vocab, { fallback });
 }
 
-/** Rebuilds a from-scratch model (config.model === 'scratch') on `device` with the saved weights. */
-export function scratchModelFromCheckpoint(ckpt: LoadedCheckpoint, device: Device, path = 'checkpoint'): LanguageModel {
-  const { config } = ckpt.info;
-  if (config.model !== 'scratch' || config.cell !== 'rnn') {
-    throw new CheckpointError(`${path}: holds a "${String(config.model)}" model, which this loader cannot build`);
+/**
+ * Rebuilds the model a checkpoint was saved from — any kind `createModel` knows (scratch RNN, GRU or
+ * LSTM; concise RNN, GRU or LSTM of any depth and direction) — on `device`, with the saved weights.
+ *
+ * @throws {@link CheckpointError} when the configuration is unknown or a parameter is missing or misshapen.
+ */
+export function modelFromCheckpoint(ckpt: LoadedCheckpoint, device: Device, path = 'checkpoint'): LanguageModel {
+  let spec: ModelSpec;
+  try {
+    spec = parseModelSpec(ckpt.info.config);
+  } catch (error) {
+    throw new CheckpointError(`${path}: cannot rebuild its model: ${(error as Error).message}`);
   }
-  const net = new RNNModelScratch(Number(config.vocabSize), Number(config.numHiddens), device, getParams, initRnnState, rnn);
+  const net = createModel(spec, device);
   loadParameters(net, ckpt.tensors, path);
   return net;
 }

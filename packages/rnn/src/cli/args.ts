@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { CliError } from '../io/errors.ts';
 import {
+  ADAM_DEFAULT_LR,
   DATASETS,
   DEVICES,
   GENERATE_DEFAULTS,
@@ -183,6 +184,7 @@ function trainConfig(v: RawValues): TrainConfig {
       ? { kind: 'file', path: parsePathFlag('--data', dataFile) }
       : { kind: 'dataset', name: parseEnumFlag('--dataset', dataset ?? TRAIN_DEFAULTS.dataset, DATASETS) };
 
+  const optimizer = parseEnumFlag('--optimizer', s('optimizer') ?? TRAIN_DEFAULTS.optimizer, OPTIMIZERS);
   return {
     data,
     dataDir: path('data-dir'),
@@ -190,9 +192,10 @@ function trainConfig(v: RawValues): TrainConfig {
     hidden: int('hidden', TRAIN_DEFAULTS.hidden, { min: 1, max: LIMITS.hidden }),
     layers: int('layers', TRAIN_DEFAULTS.layers, { min: 1, max: LIMITS.layers }),
     bidirectional: b('bidirectional'),
-    optimizer: parseEnumFlag('--optimizer', s('optimizer') ?? TRAIN_DEFAULTS.optimizer, OPTIMIZERS),
+    optimizer,
     epochs: int('epochs', TRAIN_DEFAULTS.epochs, POSITIVE),
-    lr: float('lr', TRAIN_DEFAULTS.lr),
+    // The book's lr 1 suits SGD; Adam's steps are already normalised, and PyTorch's default is 1e-3.
+    lr: float('lr', optimizer === 'adam' ? ADAM_DEFAULT_LR : TRAIN_DEFAULTS.lr),
     clip: float('clip', TRAIN_DEFAULTS.clip),
     batchSize: int('batch-size', TRAIN_DEFAULTS.batchSize, POSITIVE),
     numSteps: int('num-steps', TRAIN_DEFAULTS.numSteps, POSITIVE),

@@ -121,6 +121,9 @@ export const TRAIN_DEFAULTS = {
   predLen: 50,
 } as const satisfies Partial<Record<keyof TrainConfig | 'dataset', unknown>>;
 
+/** Learning rate when `--optimizer adam` is given without `--lr` (PyTorch's default for Adam). */
+export const ADAM_DEFAULT_LR = 0.001;
+
 /** Defaults of `generate`, also printed by `usage('generate')`. */
 export const GENERATE_DEFAULTS = {
   num: 50,

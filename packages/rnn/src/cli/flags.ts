@@ -2,7 +2,7 @@
  * The flag tables of each command: one place that drives both `parseArgs` and the help text, so a flag
  * cannot be accepted without being documented (or documented without being accepted).
  */
-import { DATASETS, DEVICES, GENERATE_DEFAULTS, MODELS, OPTIMIZERS, TRAIN_DEFAULTS } from './config.ts';
+import { ADAM_DEFAULT_LR, DATASETS, DEVICES, GENERATE_DEFAULTS, MODELS, OPTIMIZERS, TRAIN_DEFAULTS } from './config.ts';
 
 /** One command-line flag. */
 export interface FlagSpec {
@@ -38,7 +38,7 @@ export const TRAIN_FLAGS: readonly FlagSpec[] = [
   { name: 'bidirectional', type: 'boolean', help: 'add a backward direction', default: 'off' },
   { name: 'optimizer', type: 'string', value: `<${OPTIMIZERS.join('|')}>`, help: 'optimizer', default: TRAIN_DEFAULTS.optimizer },
   { name: 'epochs', type: 'string', value: '<int>', help: 'passes over the data', default: String(TRAIN_DEFAULTS.epochs) },
-  { name: 'lr', type: 'string', value: '<float>', help: 'learning rate', default: String(TRAIN_DEFAULTS.lr) },
+  { name: 'lr', type: 'string', value: '<float>', help: 'learning rate', default: `${TRAIN_DEFAULTS.lr}; ${ADAM_DEFAULT_LR} with adam` },
   { name: 'clip', type: 'string', value: '<float>', help: 'gradient-norm clipping threshold', default: String(TRAIN_DEFAULTS.clip) },
   { name: 'batch-size', type: 'string', value: '<int>', help: 'subsequences per minibatch', default: String(TRAIN_DEFAULTS.batchSize) },
   { name: 'num-steps', type: 'string', value: '<int>', help: 'time steps per subsequence', default: String(TRAIN_DEFAULTS.numSteps) },

@@ -1,4 +1,4 @@
-import { loadCheckpoint, scratchModelFromCheckpoint, vocabFromCheckpoint } from '../checkpoint.ts';
+import { loadCheckpoint, modelFromCheckpoint, vocabFromCheckpoint } from '../checkpoint.ts';
 import { predict } from '../train/predict.ts';
 import type { GenerateConfig } from './config.ts';
 import { pickDevice } from './device-choice.ts';
@@ -8,7 +8,7 @@ import type { Io } from './run-train.ts';
 export async function runGenerate(config: GenerateConfig, io: Io): Promise<void> {
   const ckpt = await loadCheckpoint(config.checkpoint);
   const device = await pickDevice(config.device, (line) => io.err(`tinytape: ${line}`));
-  const net = scratchModelFromCheckpoint(ckpt, device, config.checkpoint);
+  const net = modelFromCheckpoint(ckpt, device, config.checkpoint);
   const vocab = vocabFromCheckpoint(ckpt.info);
   const text = await predict(config.prefix, config.num, net, vocab, device, {
     temperature: config.temperature,

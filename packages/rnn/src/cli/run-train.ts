@@ -4,8 +4,10 @@ import { writeFileAtomic } from '../io/atomic.ts';
 import { CliError } from '../io/errors.ts';
 import { toCsv } from '../io/csv.ts';
 import { renderLineChartSvg } from '../io/plot.ts';
-import { RNNModelScratch, getParams, initRnnState, rnn } from '../model/scratch.ts';
-import type { LanguageModel } from '../model/types.ts';
+import { type ModelSpec, createModel } from '../model/create.ts';
+import { type LanguageModel, parameters } from '../model/types.ts';
+import { adam } from '../train/adam.ts';
+import type { Updater } from '../train/sgd.ts';
 import { type EpochRecord, train } from '../train/train.ts';
 import type { TrainConfig } from './config.ts';
 import { pickDevice } from './device-choice.ts';
@@ -21,10 +23,9 @@ export interface Io {
 
 /** `tinytape train`: trains a model as the config says and writes the requested files. */
 export async function runTrain(config: TrainConfig, io: Io): Promise<void> {
-  if (config.model !== 'scratch') {
-    throw new CliError(`--model ${config.model}: not available yet; this version trains --model scratch`);
+  if (config.model === 'scratch' && (config.layers !== 1 || config.bidirectional)) {
+    throw new CliError(`--model scratch: is one unidirectional layer; use --model rnn, gru or lstm for --layers ${config.layers}${config.bidirectional ? ' --bidirectional' : ''}`);
   }
-  if (config.optimizer !== 'sgd') throw new CliError(`--optimizer ${config.optimizer}: not available yet; use sgd`);
   if (config.resume !== undefined) throw new CliError('--resume: not available yet');
   // In --json mode stdout carries JSON only; everything for people goes to stderr.
   const say = config.json ? io.err : io.out;
@@ -32,9 +33,14 @@ export async function runTrain(config: TrainConfig, io: Io): Promise<void> {
   const device = await pickDevice(config.device, note);
   manualSeed(config.seed);
   const { trainIter, vocab, vocabKind } = await loadTrainingData(config);
-  const net: LanguageModel = new RNNModelScratch(vocab.length, config.hidden, device, getParams, initRnnState, rnn);
+  const net: LanguageModel = createModel(modelSpec(config, vocab.length), device);
+  // Without an updater `train` uses d2l's SGD.
+  const updater: Updater | undefined = config.optimizer === 'adam' ? adam(parameters(net), config.lr) : undefined;
   if (!config.quiet) {
-    note(`training scratch RNN (${config.hidden} hidden, vocab ${vocab.length}) on ${device.description} for ${config.epochs} epochs`);
+    note(
+      `training ${describeModel(config)} (${config.hidden} hidden, vocab ${vocab.length}) with ${config.optimizer} ` +
+        `on ${device.description} for ${config.epochs} epochs`,
+    );
   }
   const started = performance.now();
   const progress = (record: EpochRecord) => {
@@ -61,6 +67,8 @@ export async function runTrain(config: TrainConfig, io: Io): Promise<void> {
     predPeriod: config.predPeriod,
     prefixes: config.prefixes,
     predLen: config.predLen,
+    updater,
+    allowNan: config.allowNan,
     log: (line) => {
       if (io.tty && !config.quiet && !config.json) process.stderr.write('\r\x1b[K');
       if (!config.quiet || line.startsWith('perplexity')) say(line);
@@ -88,7 +96,7 @@ export async function runTrain(config: TrainConfig, io: Io): Promise<void> {
 async function writeOutputs(config: TrainConfig, history: EpochRecord[], device: Device): Promise<void> {
   if (config.plot !== undefined) {
     const svg = renderLineChartSvg({
-      title: `${config.model} RNN, ${config.hidden} hidden, ${config.randomIter ? 'random' : 'sequential'} iterator, ${device.kind}`,
+      title: `${describeModel(config)}, ${config.hidden} hidden, ${config.randomIter ? 'random' : 'sequential'} iterator, ${device.kind}`,
       xLabel: 'epoch',
       yLabel: 'perplexity',
       series: [{ name: 'train', points: history.map((r) => [r.epoch, r.perplexity]) }],
@@ -101,6 +109,19 @@ async function writeOutputs(config: TrainConfig, history: EpochRecord[], device:
       toCsv(['epoch', 'perplexity', 'tokensPerSec'], history.map((r) => [r.epoch, r.perplexity, r.tokensPerSec])),
     );
   }
+}
+
+/** The model the flags ask for (the CLI trains the scratch model only with the RNN cell). */
+function modelSpec(config: TrainConfig, vocabSize: number): ModelSpec {
+  if (config.model === 'scratch') return { model: 'scratch', cell: 'rnn', vocabSize, numHiddens: config.hidden };
+  return { model: config.model, vocabSize, numHiddens: config.hidden, numLayers: config.layers, bidirectional: config.bidirectional };
+}
+
+/** 'scratch RNN', 'GRU', '2-layer bidirectional LSTM': for messages and chart titles. */
+export function describeModel(config: Pick<TrainConfig, 'model' | 'layers' | 'bidirectional'>): string {
+  if (config.model === 'scratch') return 'scratch RNN';
+  const depth = config.layers > 1 ? `${config.layers}-layer ` : '';
+  return `${depth}${config.bidirectional ? 'bidirectional ' : ''}${config.model.toUpperCase()}`;
 }
 
 function formatSeconds(s: number): string {

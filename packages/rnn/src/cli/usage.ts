@@ -5,7 +5,7 @@ import { COMMANDS, flagsOf, type CommandName } from './flags.ts';
 export const PROGRAM = 'tinytape';
 
 const SUMMARY: Record<CommandName, string> = {
-  train: "train d2l's character-level RNN language model (chapter 8)",
+  train: "train d2l's character-level RNN, GRU or LSTM language model (chapters 8-9)",
   generate: 'continue a prefix with a trained checkpoint',
 };
 

@@ -1,0 +1,121 @@
+/**
+ * What each mode measures. The full plan is the book's setting (d2l §8.5: 512 hidden, batch 32,
+ * 35 steps, the first 10,000 characters, lr 1, clipping 1); the quick plan keeps every code path but
+ * shrinks sizes so that CI can run it once in well under two minutes on two cores.
+ */
+import type { BenchArgs } from './args.ts';
+
+/** Which model a training run builds (see models.ts). */
+export type ModelKind = 'scratch-rnn' | 'concise-rnn';
+
+/** One training configuration. */
+export interface TrainConfig {
+  model: ModelKind;
+  hidden: number;
+  batchSize: number;
+  numSteps: number;
+  /** Tokens of the corpus kept (d2l: 10,000). */
+  maxTokens: number;
+  lr: number;
+  clip: number;
+}
+
+/** How many epochs each training run does. */
+export interface EpochPlan {
+  /** Epochs run first and not measured (JIT compilation, pipeline creation, buffer pools). */
+  warmup: number;
+  /** Measured epochs; figures are their median. */
+  epochs: number;
+}
+
+export interface MatmulShape {
+  label: string;
+  m: number;
+  k: number;
+  n: number;
+  transA?: boolean;
+  /** Skipped on the CPU device (too slow for the mode). */
+  skipCpu?: boolean;
+}
+
+export interface Plan {
+  mode: 'quick' | 'full';
+  seed: number;
+  /** The book's configs, run on every device against every peer. */
+  throughput: { configs: TrainConfig[] } & EpochPlan;
+  /** tinytape alone: hidden sizes at the base batch, batch sizes at the base hidden. */
+  scaling: { base: TrainConfig; hidden: number[]; batch: number[] } & EpochPlan;
+  kernels: {
+    matmul: MatmulShape[];
+    /** Elements of the elementwise and reduction operands. */
+    elementwiseSize: number;
+    /** Tiny kernels queued before the one readback, for per-dispatch overhead. */
+    dispatchReps: number;
+    /** Each kernel figure is the median of at least `minReps` timed batches run for at least `minMs`. */
+    minMs: number;
+    minReps: number;
+  };
+}
+
+/** d2l's defaults for the scratch model. */
+export const BOOK: TrainConfig = { model: 'scratch-rnn', hidden: 512, batchSize: 32, numSteps: 35, maxTokens: 10_000, lr: 1, clip: 1 };
+
+/** The RNN's matmul shapes at the book's size (forward H·W_hh, W_hh's gradient Hᵀ·dH, the output layer over a batch). */
+const RNN_MATMULS: MatmulShape[] = [
+  { label: 'H·W_hh [32,512]x[512,512]', m: 32, k: 512, n: 512 },
+  { label: 'Hᵀ·dH [512,32]x[32,512] (transA)', m: 512, k: 32, n: 512, transA: true },
+  { label: 'H·W_hq [1120,512]x[512,28]', m: 1120, k: 512, n: 28 },
+];
+
+export function makePlan(args: BenchArgs): Plan {
+  const quick = args.quick;
+  const epochs = (dflt: number) => args.epochs ?? dflt;
+  const warmup = (dflt: number) => args.warmup ?? dflt;
+  if (quick) {
+    // 3,000 tokens at batch 32 × 35 steps is two batches per epoch: enough for a carried-over state.
+    const tiny: TrainConfig = { ...BOOK, hidden: 64, maxTokens: 3_000 };
+    return {
+      mode: 'quick',
+      seed: args.seed,
+      throughput: { configs: [tiny, { ...tiny, model: 'concise-rnn', hidden: 32 }], warmup: warmup(1), epochs: epochs(2) },
+      scaling: { base: { ...tiny, hidden: 32 }, hidden: [32, 64], batch: [8, 32], warmup: warmup(0), epochs: epochs(1) },
+      kernels: {
+        matmul: [...RNN_MATMULS, { label: '1024³', m: 1024, k: 1024, n: 1024, skipCpu: true }],
+        elementwiseSize: 1 << 16,
+        dispatchReps: 200,
+        minMs: 100,
+        minReps: 1,
+      },
+    };
+  }
+  return {
+    mode: 'full',
+    seed: args.seed,
+    // d2l §8.6 trains the concise RNN with 256 hidden units.
+    // Three measured epochs, not more: TensorFlow.js's cpu backend needs over a minute per epoch at
+    // 512 hidden units on this kind of machine, and every contender runs every round.
+    throughput: { configs: [BOOK, { ...BOOK, model: 'concise-rnn', hidden: 256 }], warmup: warmup(1), epochs: epochs(3) },
+    scaling: { base: BOOK, hidden: [128, 256, 512, 1024], batch: [8, 32, 128], warmup: warmup(1), epochs: epochs(2) },
+    kernels: {
+      matmul: [...RNN_MATMULS, { label: '1024³', m: 1024, k: 1024, n: 1024 }],
+      elementwiseSize: 1 << 22,
+      dispatchReps: 2000,
+      minMs: 500,
+      minReps: 3,
+    },
+  };
+}
+
+/**
+ * Floating-point operations per token of the scratch RNN: the forward pass multiplies by W_xh (V·H,
+ * counted though the input is one-hot, as the book's code does a dense matmul), W_hh (H·H) and
+ * W_hq (H·V), two FLOPs per multiply-add; the backward pass costs about twice the forward.
+ * Elementwise work (tanh, bias, softmax) is left out: it is O(H + V), not O(H²).
+ */
+export function flopsPerToken(hidden: number, vocab: number): number {
+  return 3 * 2 * (hidden * hidden + 2 * hidden * vocab);
+}
+
+export function describeConfig(c: TrainConfig): string {
+  return `${c.model} H=${c.hidden} B=${c.batchSize} T=${c.numSteps} tokens=${c.maxTokens}`;
+}

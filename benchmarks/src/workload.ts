@@ -1,0 +1,90 @@
+/**
+ * The work every contender does: the same minibatches of The Time Machine, epoch by epoch, and the
+ * same initial parameters — so that a peer's perplexity can be checked against tinytape's, and a
+ * throughput ratio compares the same computation.
+ */
+import { type Batch, type Vocab, loadDataTimeMachine } from '@tinytape/data';
+import { getParams } from '@tinytape/rnn';
+import { cpu, manualSeed } from '@tinytape/tensor';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TrainConfig } from './plan.ts';
+
+/** The repository root: the bundle lives in benchmarks/dist, the sources in benchmarks/src. */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export function defaultDataDir(): string {
+  return process.env.TINYTAPE_DATA_DIR ?? path.join(REPO_ROOT, '../shared/data');
+}
+
+/** d2l's scratch parameters as host arrays: W_xh [V,H], W_hh [H,H], b_h [H], W_hq [H,V], b_q [V]. */
+export interface ScratchInit {
+  vocab: number;
+  hidden: number;
+  W_xh: Float32Array;
+  W_hh: Float32Array;
+  b_h: Float32Array;
+  W_hq: Float32Array;
+  b_q: Float32Array;
+}
+
+export interface Workload {
+  config: TrainConfig;
+  vocab: Vocab;
+  vocabSize: number;
+  /** Batches of epoch `e` (0-based), the same list for every contender. */
+  epochBatches(e: number): Batch[];
+  /** Tokens one epoch trains on (targets counted, as d2l's timer does). */
+  tokensPerEpoch: number;
+  /** The initial parameters tinytape draws with `manualSeed(seed)`; peers start from a copy. */
+  init: ScratchInit;
+  seed: number;
+}
+
+/**
+ * Loads the corpus for `config` with d2l's sequential iterator (the book's default, whose state
+ * carries over between batches) and records every epoch's batches on first use, so that a run
+ * interleaved with others sees exactly the batches they see.
+ */
+export async function makeWorkload(config: TrainConfig, seed: number, dataDir: string): Promise<Workload> {
+  const { trainIter, vocab } = await loadDataTimeMachine(config.batchSize, config.numSteps, {
+    maxTokens: config.maxTokens,
+    seed,
+    dataDir,
+  });
+  const epochs: Batch[][] = [];
+  const epochBatches = (e: number): Batch[] => {
+    while (epochs.length <= e) epochs.push([...trainIter]);
+    return epochs[e]!;
+  };
+  const first = epochBatches(0);
+  if (first.length === 0) throw new Error(`no batch fits in ${config.maxTokens} tokens at batch ${config.batchSize} × ${config.numSteps} steps`);
+  return {
+    config,
+    vocab,
+    vocabSize: vocab.length,
+    epochBatches,
+    // The sequential iterator's random offset can change the batch count by one between epochs, so
+    // this is the first epoch's; each run counts its own epochs' tokens when timing.
+    tokensPerEpoch: first.reduce((n, b) => n + b.Y.length, 0),
+    init: await scratchInit(vocab.length, config.hidden, seed),
+    seed,
+  };
+}
+
+/**
+ * Draws the scratch model's parameters exactly as `RNNModelScratch` does after `manualSeed(seed)`
+ * (tinytape draws on the host, so the numbers are the same for every device) and reads them back.
+ */
+export async function scratchInit(vocab: number, hidden: number, seed: number): Promise<ScratchInit> {
+  manualSeed(seed);
+  const params = getParams(vocab, hidden, cpu());
+  const [W_xh, W_hh, b_h, W_hq, b_q] = await Promise.all(params.map(async (p) => new Float32Array(await p.toArray())));
+  for (const p of params) p.dispose();
+  return { vocab, hidden, W_xh: W_xh!, W_hh: W_hh!, b_h: b_h!, W_hq: W_hq!, b_q: b_q! };
+}
+
+/** Tokens in a list of batches (targets, as d2l counts them). */
+export function tokensOf(batches: readonly Batch[]): number {
+  return batches.reduce((n, b) => n + b.Y.length, 0);
+}

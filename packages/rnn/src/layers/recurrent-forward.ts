@@ -1,0 +1,144 @@
+/*
+ * The whole recurrent pass as a function of its weights, so the layer classes and gradcheck share one
+ * implementation. Per layer and direction: one matmul projects the inputs of every time step at once
+ * ([numSteps*batch, in] x W_ihᵀ, the weight read transposed in place), then a loop runs only the
+ * recurrent part step by step.
+ */
+import { type Tensor, ShapeError, add, concat, fmtShape, matmul, reshape, scope, slice, stack } from '@tinytape/tensor';
+import { type CellKind, GATES, type Nonlinearity, foldsHiddenBias, gruStep, lstmStep, rnnStep } from './cells.ts';
+
+/** The shape of a recurrent layer: what `recurrentForward` needs besides tensors. */
+export interface RecurrentSpec {
+  /** Which cell runs at each step. */
+  mode: CellKind;
+  /** Features of the input x. */
+  inputSize: number;
+  /** Features of the hidden state h (and of the LSTM's cell state c). */
+  hiddenSize: number;
+  /** Stacked layers; layer l > 0 reads layer l − 1's output. */
+  numLayers: number;
+  /** Also run each layer from the last step to the first and concatenate both outputs. */
+  bidirectional: boolean;
+  /** Activation of the plain RNN cell (default tanh); ignored by GRU and LSTM. */
+  nonlinearity?: Nonlinearity;
+}
+
+/** What a recurrent pass returns, PyTorch's `(output, h_n)` or `(output, (h_n, c_n))`. */
+export interface RecurrentResult {
+  /** [numSteps, batch, numDirections*hidden]: the last layer's hidden state at every step. */
+  output: Tensor;
+  /** [numLayers*numDirections, batch, hidden]: every layer and direction's final hidden state. */
+  h: Tensor;
+  /** The LSTM's final cell states, same shape as `h`; absent for RNN and GRU. */
+  c?: Tensor;
+}
+
+/**
+ * Runs a (stacked, optionally bidirectional) RNN, GRU or LSTM over a sequence.
+ *
+ * @param weights - per layer, per direction (forward then backward): weight_ih [gates*hidden, in],
+ *   weight_hh [gates*hidden, hidden], bias_ih and bias_hh [gates*hidden] — PyTorch's flat-weights order.
+ * @param x - input [numSteps, batch, inputSize].
+ * @param h0 - initial hidden states [numLayers*numDirections, batch, hidden], rows ordered layer 0
+ *   forward, layer 0 backward, layer 1 forward, ...
+ * @param c0 - the LSTM's initial cell states, same shape as `h0` (required for LSTM only).
+ */
+export function recurrentForward(
+  spec: RecurrentSpec,
+  weights: readonly Tensor[],
+  x: Tensor,
+  h0: Tensor,
+  c0?: Tensor,
+): RecurrentResult {
+  const directions = spec.bidirectional ? 2 : 1;
+  checkInputs(spec, weights, x, h0, c0);
+  const hN: Tensor[] = [];
+  const cN: Tensor[] = [];
+  let input = x;
+  for (let layer = 0; layer < spec.numLayers; layer++) {
+    const outputs: Tensor[] = [];
+    for (let dir = 0; dir < directions; dir++) {
+      const k = layer * directions + dir;
+      const [wIh, wHh, bIh, bHh] = weights.slice(4 * k, 4 * k + 4) as [Tensor, Tensor, Tensor, Tensor];
+      const run = runDirection(spec, input, { wIh, wHh, bIh, bHh }, stateRow(h0, k), c0 && stateRow(c0, k), dir === 1);
+      outputs.push(run.output);
+      hN.push(run.h);
+      if (run.c) cN.push(run.c);
+    }
+    // The next layer sees both directions side by side, forward features first.
+    input = directions === 1 ? outputs[0]! : concat(outputs, 2);
+  }
+  return spec.mode === 'lstm' ? { output: input, h: stack(hN), c: stack(cN) } : { output: input, h: stack(hN) };
+}
+
+/** Weights of one layer and direction. */
+interface DirectionWeights {
+  wIh: Tensor;
+  wHh: Tensor;
+  bIh: Tensor;
+  bHh: Tensor;
+}
+
+/** One direction of one layer: output [numSteps, batch, hidden] in time order, plus the final state. */
+function runDirection(
+  spec: RecurrentSpec,
+  input: Tensor,
+  w: DirectionWeights,
+  h0: Tensor,
+  c0: Tensor | undefined,
+  reverse: boolean,
+): { output: Tensor; h: Tensor; c?: Tensor } {
+  // A scope frees the per-step slices at once when nothing differentiates them (prediction); under
+  // training the tape adopts the ones backward needs.
+  return scope(() => {
+    const [numSteps, batch, inSize] = input.shape as [number, number, number];
+    const bias = foldsHiddenBias(spec.mode) ? add(w.bIh, w.bHh) : w.bIh;
+    const projected = add(matmul(reshape(input, [numSteps * batch, inSize]), w.wIh, { transB: true }), bias);
+    const outputs: Tensor[] = new Array<Tensor>(numSteps);
+    let h = h0;
+    let c = c0;
+    for (let s = 0; s < numSteps; s++) {
+      const t = reverse ? numSteps - 1 - s : s;
+      const xp = slice(projected, 0, t * batch, (t + 1) * batch);
+      if (spec.mode === 'lstm') [h, c] = lstmStep(xp, h, c!, w);
+      else h = spec.mode === 'gru' ? gruStep(xp, h, w) : rnnStep(xp, h, w, spec.nonlinearity);
+      outputs[t] = h;
+    }
+    const output = stack(outputs);
+    return c === undefined ? { output, h } : { output, h, c };
+  });
+}
+
+/** Row k of a [rows, batch, hidden] state as [batch, hidden]. */
+function stateRow(state: Tensor, k: number): Tensor {
+  return reshape(slice(state, 0, k, k + 1), state.shape.slice(1));
+}
+
+/** Throws a ShapeError naming the first input that does not fit `spec`. */
+function checkInputs(spec: RecurrentSpec, weights: readonly Tensor[], x: Tensor, h0: Tensor, c0: Tensor | undefined): void {
+  const name = spec.mode.toUpperCase();
+  const directions = spec.bidirectional ? 2 : 1;
+  if (x.rank !== 3 || x.shape[2] !== spec.inputSize) {
+    throw new ShapeError(`${name}: input must be [numSteps, batch, ${spec.inputSize}], got ${fmtShape(x.shape)}`);
+  }
+  if (x.shape[0] === 0) throw new ShapeError(`${name}: input has no time steps: ${fmtShape(x.shape)}`);
+  const stateShape = [spec.numLayers * directions, x.shape[1]!, spec.hiddenSize];
+  const sameAsState = (t: Tensor) => t.rank === 3 && t.shape.every((d, i) => d === stateShape[i]);
+  if (!sameAsState(h0)) {
+    throw new ShapeError(`${name}: hidden state must be ${fmtShape(stateShape)} (layers*directions, batch, hidden), got ${fmtShape(h0.shape)}`);
+  }
+  if (spec.mode === 'lstm' && (c0 === undefined || !sameAsState(c0))) {
+    throw new ShapeError(`${name}: cell state must be ${fmtShape(stateShape)}, got ${c0 ? fmtShape(c0.shape) : 'none'}`);
+  }
+  const expected = 4 * spec.numLayers * directions;
+  if (weights.length !== expected) throw new ShapeError(`${name}: expected ${expected} weight tensors, got ${weights.length}`);
+  const rows = GATES[spec.mode] * spec.hiddenSize;
+  weights.forEach((w, i) => {
+    const layer = Math.floor(i / (4 * directions));
+    const inSize = layer === 0 ? spec.inputSize : directions * spec.hiddenSize;
+    const want = [[rows, inSize], [rows, spec.hiddenSize], [rows], [rows]][i % 4]!;
+    if (w.rank !== want.length || w.shape.some((d, j) => d !== want[j])) {
+      throw new ShapeError(`${name}: weight ${i} must be ${fmtShape(want)}, got ${fmtShape(w.shape)}`);
+    }
+  });
+}

@@ -1,0 +1,88 @@
+/*
+ * Adam (Kingma & Ba) as a training-loop Updater, with PyTorch's defaults and update rule. Every update
+ * happens on the device, in place: the moments live next to the parameters and nothing is read back,
+ * so a WebGPU training step still never waits for the GPU.
+ */
+import { noGrad } from '@tinytape/autograd';
+import { type Tensor, add, div, keep, mul, scope, sqrt, square, zeros } from '@tinytape/tensor';
+import type { Updater } from './sgd.ts';
+
+/** Adam's hyper-parameters besides the learning rate (PyTorch's names and defaults). */
+export interface AdamOptions {
+  /** Decay of the first moment (default 0.9). */
+  beta1?: number;
+  /** Decay of the second moment (default 0.999). */
+  beta2?: number;
+  /** Added to the denominator for stability (default 1e-8). */
+  eps?: number;
+}
+
+/** An Adam updater: `step` as the training loop calls it, plus its state and a way to free it. */
+export interface AdamUpdater extends Updater {
+  /** Updates taken so far (PyTorch's `state['step']`). */
+  readonly steps: number;
+  /** The moments, named `exp_avg.<i>` and `exp_avg_sq.<i>` after PyTorch's state keys and parameter index. */
+  state(): Record<string, Tensor>;
+  /** Frees the moment tensors. */
+  dispose(): void;
+}
+
+/**
+ * `torch.optim.Adam(params, lr)`: for each parameter with a gradient g, at step t,
+ * m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², p ← p − lr·(m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε); then g is zeroed
+ * (the training loop accumulates gradients, as with `sgd`). The bias corrections are host numbers, since
+ * t is counted on the host. `step(batchSize)` ignores batchSize: Adam's update is invariant to the
+ * gradient's scale, and the book's loss is a mean already.
+ */
+export function adam(params: Tensor[], lr: number, opts: AdamOptions = {}): AdamUpdater {
+  const beta1 = opts.beta1 ?? 0.9;
+  const beta2 = opts.beta2 ?? 0.999;
+  const eps = opts.eps ?? 1e-8;
+  if (!(lr > 0)) throw new RangeError(`adam: lr must be > 0, got ${lr}`);
+  for (const [name, b] of [['beta1', beta1], ['beta2', beta2]] as const) {
+    if (!(b >= 0 && b < 1)) throw new RangeError(`adam: ${name} must be in [0, 1), got ${b}`);
+  }
+  if (!(eps >= 0)) throw new RangeError(`adam: eps must be >= 0, got ${eps}`);
+  // keep(): the moments are created outside any step but must survive every step's scope.
+  const m = params.map((p) => keep(zeros(p.shape, { device: p.device })));
+  const v = params.map((p) => keep(zeros(p.shape, { device: p.device })));
+  let steps = 0;
+  return {
+    get steps() {
+      return steps;
+    },
+    step() {
+      steps++;
+      const correction1 = 1 - beta1 ** steps;
+      const correction2 = 1 - beta2 ** steps;
+      noGrad(() => {
+        params.forEach((p, i) => {
+          const g = p.grad;
+          if (g === null) return;
+          m[i]!.mul_(beta1).axpy_(g, 1 - beta1);
+          // The temporaries (g², the denominator, the step) are freed as soon as the parameter is updated.
+          scope(() => {
+            v[i]!.mul_(beta2).axpy_(square(g), 1 - beta2);
+            const denom = add(mul(sqrt(v[i]!), 1 / Math.sqrt(correction2)), eps);
+            p.axpy_(div(m[i]!, denom), -lr / correction1);
+          });
+          g.zero_();
+        });
+      });
+    },
+    state() {
+      const out: Record<string, Tensor> = {};
+      params.forEach((_, i) => {
+        out[`exp_avg.${i}`] = m[i]!;
+        out[`exp_avg_sq.${i}`] = v[i]!;
+      });
+      return out;
+    },
+    dispose() {
+      for (const t of [...m, ...v]) {
+        t.kept = false;
+        t.dispose();
+      }
+    },
+  };
+}
