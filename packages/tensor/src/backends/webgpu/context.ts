@@ -26,6 +26,7 @@
  *   kernel that touches it overwrites it whole (the usual case: `out` of an op).
  */
 import type { DType } from '../../dtype.ts';
+import { releaseGarbage } from './release-garbage.ts';
 
 /** GPUBufferUsage / GPUMapMode / GPUShaderStage values, so we do not depend on globals being installed. */
 export const USAGE = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, UNIFORM: 0x40, STORAGE: 0x80 } as const;
@@ -239,15 +240,25 @@ export class GpuContext {
   private trimPool(): void {
     if (this.pooledBytes <= this.maxPooledBytes) return;
     const sizes = [...this.pool.keys()].sort((a, b) => b - a);
+    let destroyed = false;
     for (const bytes of sizes) {
       const list = this.pool.get(bytes)!;
       while (list.length > 0 && this.pooledBytes > this.maxPooledBytes) {
         list.pop()!.buffer.destroy();
-        this.bindGroups.clear();
+        destroyed = true;
         this.pooledBuffers--;
         this.pooledBytes -= bytes;
       }
     }
+    // Cached bind groups may name a destroyed buffer.
+    if (destroyed) this.dropBindGroups();
+  }
+
+  /** Empties the bind-group cache and has the dropped groups collected (see release-garbage.ts). */
+  private dropBindGroups(): void {
+    if (this.bindGroups.size === 0) return;
+    this.bindGroups.clear();
+    releaseGarbage();
   }
 
   /** Copies `size` 32-bit words of `buf` to the host. */
@@ -334,7 +345,7 @@ export class GpuContext {
       const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.arena, offset: 0, size: PARAM_WORDS * 4 } }];
       for (let i = 0; i < bindings.length; i++) entries.push({ binding: i + 1, resource: { buffer: bindings[i]!.buf.buffer } });
       group = this.device.createBindGroup({ layout: this.layoutFor(bindings).group, entries });
-      if (this.bindGroups.size >= GpuContext.MAX_BIND_GROUPS) this.bindGroups.clear();
+      if (this.bindGroups.size >= GpuContext.MAX_BIND_GROUPS) this.dropBindGroups();
       this.bindGroups.set(groupKey, group);
     }
     if (pipeline !== this.lastPipeline) {
