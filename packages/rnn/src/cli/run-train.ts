@@ -1,4 +1,4 @@
-import { type Device, manualSeed, memory } from '@tinytape/tensor';
+import { type Device, formatProfile, manualSeed, memory, startProfile } from '@tinytape/tensor';
 import { saveCheckpoint } from '../checkpoint.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { CliError } from '../io/errors.ts';
@@ -43,6 +43,7 @@ export async function runTrain(config: TrainConfig, io: Io): Promise<void> {
     );
   }
   const started = performance.now();
+  const profile = config.profile ? startProfile(device) : null;
   const progress = (record: EpochRecord) => {
     if (config.quiet || config.json || !io.tty) return;
     const elapsed = (performance.now() - started) / 1000;
@@ -79,6 +80,11 @@ export async function runTrain(config: TrainConfig, io: Io): Promise<void> {
       if (record.epoch % config.predPeriod === 0) await save(record.epoch);
     },
   });
+  if (profile !== null) {
+    const timings = profile.stop();
+    io.err(`tinytape: profile of ${config.epochs} epochs on ${device.description}${device.kind === 'webgpu' ? ' (host time to issue GPU commands, not GPU time)' : ''}:`);
+    io.err(formatProfile(timings, performance.now() - started));
+  }
   await save(config.epochs);
   if (config.json) {
     io.out(JSON.stringify({

@@ -3,7 +3,7 @@
  * already computed (the layer does it for all steps in one matmul). Only the recurrent product h W_hhᵀ
  * is left per step; the gate blocks are cut out of the fused [batch, gates*hidden] result with `slice`.
  */
-import { type Tensor, add, matmul, mul, relu, sigmoid, slice, sub, tanh } from '@tinytape/tensor';
+import { type Tensor, add, matmul, mul, relu, reshape, sigmoid, slice, sub, tanh } from '@tinytape/tensor';
 
 /** The recurrent cell a layer runs. */
 export type CellKind = 'rnn' | 'gru' | 'lstm';
@@ -78,4 +78,9 @@ export function lstmStep(xp: Tensor, h: Tensor, c: Tensor, w: StepWeights): [Ten
   const o = sigmoid(slice(gates, 1, 3 * hidden));
   const cNext = add(mul(f, c), mul(i, g));
   return [mul(o, tanh(cNext)), cNext];
+}
+
+/** Step t of a time-major [numSteps, ...] tensor, without its leading axis. */
+export function timeStep(x: Tensor, t: number): Tensor {
+  return reshape(slice(x, 0, t, t + 1), x.shape.slice(1));
 }

@@ -5,7 +5,8 @@
  * recurrent part step by step.
  */
 import { type Tensor, ShapeError, add, concat, fmtShape, matmul, reshape, scope, slice, stack } from '@tinytape/tensor';
-import { type CellKind, GATES, type Nonlinearity, foldsHiddenBias, gruStep, lstmStep, rnnStep } from './cells.ts';
+import { type CellKind, GATES, type Nonlinearity, foldsHiddenBias, gruStep, lstmStep, rnnStep, timeStep } from './cells.ts';
+import { recurrentSequence } from './sequence.ts';
 
 /** The shape of a recurrent layer: what `recurrentForward` needs besides tensors. */
 export interface RecurrentSpec {
@@ -49,7 +50,9 @@ export function recurrentForward(
   x: Tensor,
   h0: Tensor,
   c0?: Tensor,
+  options: RecurrentForwardOptions = {},
 ): RecurrentResult {
+  const fused = options.fused ?? true;
   const directions = spec.bidirectional ? 2 : 1;
   checkInputs(spec, weights, x, h0, c0);
   const hN: Tensor[] = [];
@@ -60,7 +63,7 @@ export function recurrentForward(
     for (let dir = 0; dir < directions; dir++) {
       const k = layer * directions + dir;
       const [wIh, wHh, bIh, bHh] = weights.slice(4 * k, 4 * k + 4) as [Tensor, Tensor, Tensor, Tensor];
-      const run = runDirection(spec, input, { wIh, wHh, bIh, bHh }, stateRow(h0, k), c0 && stateRow(c0, k), dir === 1);
+      const run = runDirection(spec, input, { wIh, wHh, bIh, bHh }, stateRow(h0, k), c0 && stateRow(c0, k), dir === 1, fused);
       outputs.push(run.output);
       hN.push(run.h);
       if (run.c) cN.push(run.c);
@@ -69,6 +72,16 @@ export function recurrentForward(
     input = directions === 1 ? outputs[0]! : concat(outputs, 2);
   }
   return spec.mode === 'lstm' ? { output: input, h: stack(hN), c: stack(cN) } : { output: input, h: stack(hN) };
+}
+
+/** How `recurrentForward` runs the recurrence. */
+export interface RecurrentForwardOptions {
+  /**
+   * Record each layer and direction's recurrence as one `recurrentSequence` op (default) rather than
+   * step by step. Both give the same outputs and gradients; the fused form is much faster to
+   * differentiate. The step-by-step form is kept as the reference the fused one is tested against.
+   */
+  fused?: boolean;
 }
 
 /** Weights of one layer and direction. */
@@ -87,6 +100,7 @@ function runDirection(
   h0: Tensor,
   c0: Tensor | undefined,
   reverse: boolean,
+  fused: boolean,
 ): { output: Tensor; h: Tensor; c?: Tensor } {
   // A scope frees the per-step slices at once when nothing differentiates them (prediction); under
   // training the tape adopts the ones backward needs.
@@ -94,6 +108,16 @@ function runDirection(
     const [numSteps, batch, inSize] = input.shape as [number, number, number];
     const bias = foldsHiddenBias(spec.mode) ? add(w.bIh, w.bHh) : w.bIh;
     const projected = add(matmul(reshape(input, [numSteps * batch, inSize]), w.wIh, { transB: true }), bias);
+    if (fused) {
+      const attrs = { mode: spec.mode, nonlinearity: spec.nonlinearity ?? 'tanh', reverse };
+      const states = recurrentSequence(attrs, projected, w, h0, c0);
+      // The final state is the last step processed: the first in time for a reverse run.
+      const last = reverse ? 0 : numSteps - 1;
+      if (spec.mode !== 'lstm') return { output: states, h: timeStep(states, last) };
+      const hidden = h0.shape[1]!;
+      const hs = slice(states, 2, 0, hidden);
+      return { output: hs, h: timeStep(hs, last), c: timeStep(slice(states, 2, hidden), last) };
+    }
     const outputs: Tensor[] = new Array<Tensor>(numSteps);
     let h = h0;
     let c = c0;
