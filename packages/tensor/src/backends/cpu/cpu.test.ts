@@ -106,6 +106,24 @@ describe('cpu backend buffers', () => {
     local.destroy();
   });
 
+  it('reuses a freed buffer of the same dtype and size, zeroed, and reports it as pooled meanwhile', async () => {
+    const local = createCpuBackend();
+    const a = local.alloc(100, 'float32');
+    local.fill(a, 100, 3, 'float32');
+    local.free(a);
+    expect(local.memory()).toEqual({ liveBuffers: 0, liveBytes: 0, pooledBuffers: 1, pooledBytes: 400 });
+    // Another dtype or size does not take it.
+    const other = local.alloc(100, 'int32');
+    const bigger = local.alloc(101, 'float32');
+    expect(other).not.toBe(a);
+    expect(bigger).not.toBe(a);
+    const again = local.alloc(100, 'float32');
+    expect(again).toBe(a);
+    expect(Array.from(await local.read(again, 'float32', 100)).every((v) => v === 0)).toBe(true);
+    expect(local.memory()).toMatchObject({ liveBuffers: 3, pooledBuffers: 0, pooledBytes: 0 });
+    local.destroy();
+  });
+
   it('fill writes float and int values over the first size elements', async () => {
     const f = be.alloc(4, 'float32');
     be.fill(f, 3, 2.5, 'float32');

@@ -25,33 +25,67 @@ function readAs(buf: TypedArray, dtype: DType, size: number): TypedArray {
   return view.slice();
 }
 
+/** Most bytes the pool keeps; beyond it freed buffers go to the garbage collector. */
+const POOL_BYTES = 256 * 2 ** 20;
+/** Tiny arrays are cheaper to allocate than to look up. */
+const POOL_MIN_ELEMENTS = 64;
+
 /**
  * The CPU backend: every kernel is plain TypeScript over the typed arrays that serve as buffers,
  * except matmul, which runs in a WebAssembly SIMD module emitted at run time when the engine supports
- * it. Memory is the garbage collector's; `free` only keeps the live-buffer statistics honest.
+ * it. Freed buffers are kept in a pool by dtype and size (up to POOL_BYTES) and handed out again,
+ * zeroed: a training step allocates thousands of same-sized buffers, and a fresh typed array costs an
+ * allocation the garbage collector must later reclaim (measured about 30 µs each at [32, 512]).
  */
 export function createCpuBackend(): Backend {
   let liveBuffers = 0;
   let liveBytes = 0;
+  const pool = new Map<string, TypedArray[]>();
+  let pooledBuffers = 0;
+  let pooledBytes = 0;
   const track = (buf: TypedArray): TypedArray => {
     liveBuffers++;
     liveBytes += buf.length * BYTES_PER_ELEMENT;
     return buf;
   };
+  const keyOf = (dtype: DType, size: number) => `${dtype}:${size}`;
+  const dtypeOf = (buf: TypedArray): DType => (buf instanceof Int32Array ? 'int32' : 'float32');
+  const fromPool = (size: number, dtype: DType): TypedArray | undefined => {
+    const buf = pool.get(keyOf(dtype, size))?.pop();
+    if (buf === undefined) return undefined;
+    pooledBuffers--;
+    pooledBytes -= size * BYTES_PER_ELEMENT;
+    return buf.fill(0);
+  };
 
   return {
     name: 'cpu',
 
-    alloc: (size, dtype) => track(typedArrayFor(dtype, size)),
+    alloc: (size, dtype) => track(fromPool(size, dtype) ?? typedArrayFor(dtype, size)),
     upload: (data) => track(data.slice()),
     read: (buf, dtype, size) => Promise.resolve(readAs(any(buf), dtype, size)),
     free(buf) {
+      const typed = any(buf);
+      const bytes = typed.length * BYTES_PER_ELEMENT;
       liveBuffers--;
-      liveBytes -= any(buf).length * BYTES_PER_ELEMENT;
+      liveBytes -= bytes;
+      // Nothing outside the backend holds a buffer (reads return copies), so it can be reused at once.
+      if (typed.length >= POOL_MIN_ELEMENTS && pooledBytes + bytes <= POOL_BYTES) {
+        const key = keyOf(dtypeOf(typed), typed.length);
+        const list = pool.get(key);
+        if (list === undefined) pool.set(key, [typed]);
+        else list.push(typed);
+        pooledBuffers++;
+        pooledBytes += bytes;
+      }
     },
     flush() {},
-    memory: (): BackendMemory => ({ liveBuffers, liveBytes, pooledBuffers: 0, pooledBytes: 0 }),
-    destroy() {},
+    memory: (): BackendMemory => ({ liveBuffers, liveBytes, pooledBuffers, pooledBytes }),
+    destroy() {
+      pool.clear();
+      pooledBuffers = 0;
+      pooledBytes = 0;
+    },
 
     fill: (out, size, value) => fill(any(out), size, value),
     unary: (op, x, out, size) => unary(op, f32(x), f32(out), size),
