@@ -3,7 +3,7 @@ import {
   Generator, StateError, type Tensor,
   abs, add, broadcastTo, concat, crossEntropy, div, exp, gather, log, logSoftmax, matmul, max, maximum, mean,
   memory, minimum, mul, neg, normal, ones, permute, pow, relu, reshape, scope, sigmoid, slice, softmax, sqrt,
-  square, stack, sub, sum, tanh, tensor, uniform,
+  square, stack, startProfile, sub, sum, tanh, tensor, uniform,
 } from '@tinytape/tensor';
 import { releaseTestDevices, testDevices } from '@tinytape/tensor/testing';
 import { backward, differentiableOps, formatTape, gradcheck, noGrad, tape, zeroGrad } from './index.ts';
@@ -91,6 +91,40 @@ describe.each(devices.map((d) => [d.kind, d] as const))('gradients on %s', (_kin
     zeroGrad([w]);
     expect(Array.from(await w.grad!.toArray())).toEqual([0, 0, 0]);
     w.dispose();
+  });
+
+  it('a weight used at every step: each further matmul gradient is added into the running sum by the kernel', async () => {
+    const g = new Generator(5);
+    const W = uniform([6, 6], -0.5, 0.5, { device, generator: g, requiresGrad: true });
+    const x = uniform([3, 6], -1, 1, { device, generator: g });
+    const run = (steps: number) => {
+      let h = x;
+      for (let t = 0; t < steps; t++) h = tanh(matmul(h, W));
+      return sum(h);
+    };
+    // Reference: the gradient of each use of W taken on its own, summed on the host.
+    const perStep = async (t: number): Promise<Float32Array> => {
+      const Wc = W.detach().requireGrad();
+      let h = x;
+      for (let s = 0; s < 4; s++) h = tanh(matmul(h, s === t ? Wc : W.detach()));
+      backward(sum(h));
+      const grad = (await Wc.grad!.toArray()) as Float32Array;
+      Wc.dispose();
+      return grad;
+    };
+    const parts = await Promise.all([0, 1, 2, 3].map((t) => perStep(t)));
+    const loss = run(4);
+    const profile = startProfile(device);
+    backward(loss);
+    const timings = profile.stop();
+    // Four uses: the first gradient computed starts the sum, the three others are added into it.
+    const accumulating = timings.filter((t) => t.kernel.startsWith('matmul tn+='));
+    expect(accumulating.reduce((n, t) => n + t.calls, 0)).toBe(3);
+    expect(timings.some((t) => t.kernel === 'axpy')).toBe(false);
+    const got = await W.grad!.toArray();
+    const want = parts[0]!.map((_, i) => parts.reduce((s, p) => s + p[i]!, 0));
+    got.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
+    W.dispose();
   });
 
   it('detach cuts the graph and noGrad records nothing', async () => {

@@ -1,5 +1,5 @@
-import { StateError, add, fmtShape, keep, ones, sameShape, scope, type Tensor } from '@tinytape/tensor';
-import { gradientRule } from './grads/registry.ts';
+import { type Keepable, StateError, add, fmtShape, keep, ones, sameShape, scope, type Tensor } from '@tinytape/tensor';
+import { ACCUMULATED, type GradRule, gradientRule } from './grads/registry.ts';
 import { type TapeEntry, clearTape, producer, tape } from './tape.ts';
 import { noGrad } from './no-grad.ts';
 
@@ -64,11 +64,19 @@ function propagate(entry: TapeEntry, g: Tensor, grads: Map<Tensor, Tensor>): voi
     }
   });
   // Temporaries of the rule are released at once; only the input gradients survive the scope.
-  const inputGrads = scope(() => rule(g, { inputs: entry.inputs, output: entry.output, attrs: entry.attrs }));
+  const accumulator = (k: number): Tensor | null => {
+    const input = entry.inputs[k];
+    if (input === undefined || !input.requiresGrad) return null;
+    const sum = grads.get(input);
+    return sum !== undefined && sum.storage.refs === 1 ? sum : null;
+  };
+  // The sentinel is not a tensor, so the scope leaves it alone; only the input gradients survive.
+  const inputGrads = scope(() => rule(g, { inputs: entry.inputs, output: entry.output, attrs: entry.attrs, accumulator }) as Keepable) as ReturnType<GradRule>;
   const seen = new Set<Tensor>();
   entry.inputs.forEach((input, k) => {
-    let gi = inputGrads[k] ?? null;
-    if (gi === null) return;
+    const result = inputGrads[k] ?? null;
+    if (result === null || result === ACCUMULATED) return;
+    let gi: Tensor = result;
     if (!input.requiresGrad) {
       if (gi !== g) gi.dispose();
       return;

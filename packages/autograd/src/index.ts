@@ -15,5 +15,5 @@ export { backward, zeroGrad, type BackwardOptions } from './backward.ts';
 export { noGrad } from './no-grad.ts';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.ts';
 export { formatTape, printTape, clearTape, tape, type TapeEntry } from './tape.ts';
-export { registerGradient, differentiableOps, type GradRule, type GradContext } from './grads/registry.ts';
+export { registerGradient, differentiableOps, ACCUMULATED, type GradRule, type GradContext } from './grads/registry.ts';
 export { detach } from '@tinytape/tensor';

@@ -47,7 +47,8 @@ export interface Backend {
   /** y += alpha * x, elementwise over `size` float32 elements (SGD's update and grad accumulation). */
   axpy(y: BackendBuffer, x: BackendBuffer, alpha: number, size: number): void;
   /**
-   * Batched matrix product: for each batch index `b`, out[b] (m x n) = op(A[b]) (m x k) @ op(B[b]) (k x n),
+   * Batched matrix product: for each batch index `b`, out[b] (m x n) = op(A[b]) (m x k) @ op(B[b]) (k x n)
+   * (or out[b] += ... when `p.accumulate`),
    * where op transposes when `transA`/`transB` is set (A[b] is then stored k x m, B[b] n x k).
    * `aBatchStride`/`bBatchStride` are 0 to broadcast one matrix over the batch. float32.
    */
@@ -143,6 +144,11 @@ export interface MatmulParams {
   transB: boolean;
   aBatchStride: number;
   bBatchStride: number;
+  /**
+   * Add the product to what `out` holds (out += op(A)·op(B)) instead of overwriting it. Gradient
+   * accumulation uses it for a weight that collects one product per time step.
+   */
+  accumulate?: boolean;
 }
 
 export interface AxisParams {

@@ -3,7 +3,7 @@ import type { Device } from './device.ts';
 
 /** Time spent in one kernel (or one kernel variant) while a profile ran. */
 export interface KernelTiming {
-  /** e.g. `matmul nt [32,256]x[256,256]`, `binary add`, `unary tanh`. */
+  /** e.g. `matmul nt [32,256]x[256,256]` (`nn+=` when accumulating into out), `binary add`, `unary tanh`. */
   kernel: string;
   calls: number;
   /** Total milliseconds inside the kernel calls. */
@@ -90,7 +90,7 @@ function methodNames(obj: object): string[] {
 function matmulKey(p: MatmulParams): string {
   const kind = `${p.transA ? 't' : 'n'}${p.transB ? 't' : 'n'}`;
   const batch = p.batch > 1 ? `${p.batch}x` : '';
-  return `matmul ${kind} ${batch}[${p.m},${p.k}]x[${p.k},${p.n}]`;
+  return `matmul ${kind}${p.accumulate ? '+=' : ''} ${batch}[${p.m},${p.k}]x[${p.k},${p.n}]`;
 }
 
 /** The timings as a fixed-width table with each row's share of `wallMs` and the unaccounted rest. */

@@ -4,14 +4,25 @@
  * read the stored operands transposed instead of copying them: when A itself was stored transposed
  * (transA), its gradient is the transpose of that product, which is op(B) Gᵀ, and likewise for B.
  */
-import { matmul, sumTo } from '@tinytape/tensor';
-import { registerGradient } from './registry.ts';
+import { type MatmulOptions, type Tensor, matmul, matmulAccumulate_, sumTo } from '@tinytape/tensor';
+import { ACCUMULATED, registerGradient } from './registry.ts';
 
-registerGradient('matmul', (g, { inputs: [a, b], attrs }) => {
+registerGradient('matmul', (g, { inputs: [a, b], attrs, accumulator }) => {
   const transA = attrs.transA as boolean;
   const transB = attrs.transB as boolean;
-  const gradA = transA ? matmul(b!, g, { transA: transB, transB: true }) : matmul(g, b!, { transB: !transB });
-  const gradB = transB ? matmul(g, a!, { transA: true, transB: transA }) : matmul(a!, g, { transA: !transA });
-  // A broadcast operand (one matrix used across the batch) collects the sum over the batch.
-  return [sumTo(gradA, a!.shape), sumTo(gradB, b!.shape)];
+  // Each gradient is one product x·y; when backward already holds a running sum for that input (a
+  // weight used at every time step), the product is added into it by the kernel itself.
+  const grad = (k: number, input: Tensor, x: Tensor, y: Tensor, opts: MatmulOptions) => {
+    const into = input.rank === 2 && g.rank === 2 ? accumulator(k) : null;
+    if (into !== null) {
+      matmulAccumulate_(into, x, y, opts);
+      return ACCUMULATED;
+    }
+    // A broadcast operand (one matrix used across the batch) collects the sum over the batch.
+    return sumTo(matmul(x, y, opts), input.shape);
+  };
+  return [
+    transA ? grad(0, a!, b!, g, { transA: transB, transB: true }) : grad(0, a!, g, b!, { transB: !transB }),
+    transB ? grad(1, b!, g, a!, { transA: true, transB: transA }) : grad(1, b!, a!, g, { transA: !transA }),
+  ];
 });

@@ -5,13 +5,24 @@ export interface GradContext {
   inputs: Tensor[];
   output: Tensor;
   attrs: Record<string, unknown>;
+  /**
+   * The running gradient sum of input k when backward may add into it in place (it already holds
+   * gradients from later uses of that input, e.g. later time steps, and nothing else shares its
+   * buffer); otherwise null. A rule that adds its gradient for input k into it returns
+   * {@link ACCUMULATED} in place of that gradient. Rules are free to ignore it.
+   */
+  accumulator: (k: number) => Tensor | null;
 }
+
+/** Returned by a gradient rule for an input whose gradient it already added into `accumulator(k)`. */
+export const ACCUMULATED: unique symbol = Symbol('accumulated');
 
 /**
  * A gradient rule: given dLoss/dOutput `g`, return dLoss/dInput for each input (null for inputs that
- * take no gradient, such as integer indices). Each result must have its input's shape.
+ * take no gradient, such as integer indices; ACCUMULATED when added into the accumulator already).
+ * Each result must have its input's shape.
  */
-export type GradRule = (g: Tensor, ctx: GradContext) => (Tensor | null)[];
+export type GradRule = (g: Tensor, ctx: GradContext) => (Tensor | null | typeof ACCUMULATED)[];
 
 const rules = new Map<string, GradRule>();
 

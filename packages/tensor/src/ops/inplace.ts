@@ -1,9 +1,8 @@
 import type { BinaryOp, ScalarOp } from '../backend.ts';
-import { isGradEnabled } from '../engine.ts';
-import { ShapeError, StateError, fmtShape } from '../errors.ts';
+import { ShapeError, fmtShape } from '../errors.ts';
 import { broadcastShapes, broadcastStrides, contiguousStrides, sameShape } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
-import { allocTensor, commonDevice, expectDtype, expectTensor } from './util.ts';
+import { allocTensor, checkWritable, commonDevice, expectDtype, expectTensor } from './util.ts';
 
 /*
  * In-place updates: the only ops that change a tensor's values. They exist for optimizers and gradient
@@ -11,15 +10,6 @@ import { allocTensor, commonDevice, expectDtype, expectTensor } from './util.ts'
  * the tape can refuse a backward pass through a value that was overwritten after it was saved.
  */
 
-function checkWritable(op: string, t: Tensor): void {
-  expectTensor(op, t);
-  expectDtype(op, t, 'float32');
-  if (t.requiresGrad && isGradEnabled()) {
-    throw new StateError(`${op}: tensor ${fmtShape(t.shape)} requires grad; update it inside noGrad(() => ...)`);
-  }
-  t.buffer(op);
-  t.storage.version++;
-}
 
 /** a = a (op) b, with b a tensor broadcast to a's shape or a number. */
 export function binaryInPlace(op: BinaryOp, a: Tensor, b: Tensor | number): Tensor {

@@ -1,8 +1,10 @@
+import type { MatmulParams } from '../backend.ts';
+import type { Device } from '../device.ts';
 import { recordOp } from '../engine.ts';
 import { ShapeError, fmtShape } from '../errors.ts';
-import { broadcastShapes, sizeOf } from '../shape.ts';
+import { broadcastShapes, sameShape, sizeOf } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
-import { allocTensor, commonDevice, expectDtype, expectTensor } from './util.ts';
+import { allocTensor, checkWritable, commonDevice, expectDtype, expectTensor } from './util.ts';
 
 export interface MatmulOptions {
   /** Use aᵀ (the last two axes swapped) without copying it. */
@@ -17,13 +19,40 @@ export interface MatmulOptions {
  * the backward pass multiplies by Wᵀ without materialising it.
  */
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
-  expectTensor('matmul', a, 'first operand');
-  expectTensor('matmul', b, 'second operand');
-  const device = commonDevice('matmul', [a, b]);
-  expectDtype('matmul', a, 'float32', 'first operand');
-  expectDtype('matmul', b, 'float32', 'second operand');
+  const { device, shape, params } = planMatmul('matmul', a, b, opts);
+  const out = allocTensor(device, shape, 'float32');
+  device.backend.matmul(a.buffer('matmul'), b.buffer('matmul'), out.buffer('matmul'), params);
+  return recordOp('matmul', [a, b], out, { transA: params.transA, transB: params.transB });
+}
+
+/**
+ * out += op(a)·op(b) in place, where `out` has exactly the product's shape: what gradient accumulation
+ * does for a weight used at every time step, without a temporary product and a separate add. Like the
+ * other in-place ops it is not recorded and refuses a tensor that requires grad while recording.
+ */
+export function matmulAccumulate_(out: Tensor, a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  const { device, shape, params } = planMatmul('matmulAccumulate_', a, b, opts);
+  checkWritable('matmulAccumulate_', out);
+  commonDevice('matmulAccumulate_', [out, a]);
+  if (!sameShape(out.shape, shape)) {
+    throw new ShapeError(`matmulAccumulate_: the product is ${fmtShape(shape)} but out is ${fmtShape(out.shape)}`);
+  }
+  device.backend.matmul(a.buffer('matmulAccumulate_'), b.buffer('matmulAccumulate_'), out.buffer('matmulAccumulate_'), {
+    ...params,
+    accumulate: true,
+  });
+  return out;
+}
+
+/** Checks a product's operands and works out its shape and kernel parameters. */
+function planMatmul(op: string, a: Tensor, b: Tensor, opts: MatmulOptions): { device: Device; shape: number[]; params: MatmulParams } {
+  expectTensor(op, a, 'first operand');
+  expectTensor(op, b, 'second operand');
+  const device = commonDevice(op, [a, b]);
+  expectDtype(op, a, 'float32', 'first operand');
+  expectDtype(op, b, 'float32', 'second operand');
   if (a.rank < 2 || b.rank < 2) {
-    throw new ShapeError(`matmul: operands need at least 2 dimensions, got ${fmtShape(a.shape)} x ${fmtShape(b.shape)}`);
+    throw new ShapeError(`${op}: operands need at least 2 dimensions, got ${fmtShape(a.shape)} x ${fmtShape(b.shape)}`);
   }
   const transA = opts.transA ?? false;
   const transB = opts.transB ?? false;
@@ -34,22 +63,21 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   if (k !== k2) {
     const ta = transA ? 'ᵀ' : '';
     const tb = transB ? 'ᵀ' : '';
-    throw new ShapeError(`matmul: inner dimensions differ: ${fmtShape(a.shape)}${ta} x ${fmtShape(b.shape)}${tb}`);
+    throw new ShapeError(`${op}: inner dimensions differ: ${fmtShape(a.shape)}${ta} x ${fmtShape(b.shape)}${tb}`);
   }
   const aBatch = a.shape.slice(0, -2);
   const bBatch = b.shape.slice(0, -2);
-  const batchShape = broadcastShapes('matmul', aBatch, bBatch);
+  const batchShape = broadcastShapes(op, aBatch, bBatch);
   const batch = sizeOf(batchShape);
   // The kernel broadcasts a whole operand over the batch (stride 0), not individual batch axes.
   const aBroadcast = sizeOf(aBatch) === 1;
   const bBroadcast = sizeOf(bBatch) === 1;
   if ((!aBroadcast && sizeOf(aBatch) !== batch) || (!bBroadcast && sizeOf(bBatch) !== batch)) {
     throw new ShapeError(
-      `matmul: batch dimensions ${fmtShape(aBatch)} and ${fmtShape(bBatch)} must be equal or one of them absent/1`,
+      `${op}: batch dimensions ${fmtShape(aBatch)} and ${fmtShape(bBatch)} must be equal or one of them absent/1`,
     );
   }
-  const out = allocTensor(device, [...batchShape, m, n], 'float32');
-  device.backend.matmul(a.buffer('matmul'), b.buffer('matmul'), out.buffer('matmul'), {
+  const params: MatmulParams = {
     batch,
     m,
     k,
@@ -58,6 +86,6 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     transB,
     aBatchStride: aBroadcast ? 0 : m * k,
     bBatchStride: bBroadcast ? 0 : k * n,
-  });
-  return recordOp('matmul', [a, b], out, { transA, transB });
+  };
+  return { device, shape: [...batchShape, m, n], params };
 }

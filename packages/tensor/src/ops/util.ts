@@ -1,6 +1,7 @@
 import type { Device } from '../device.ts';
 import type { DType, TypedArray } from '../dtype.ts';
-import { DTypeError, DeviceError, fmtShape } from '../errors.ts';
+import { isGradEnabled } from '../engine.ts';
+import { DTypeError, DeviceError, StateError, fmtShape } from '../errors.ts';
 import { sizeOf } from '../shape.ts';
 import { Storage, Tensor } from '../tensor.ts';
 
@@ -40,4 +41,15 @@ export function expectTensor(op: string, value: unknown, role = 'input'): assert
   if (!(value instanceof Tensor)) {
     throw new DTypeError(`${op}: ${role} must be a Tensor, got ${value === null ? 'null' : typeof value}`);
   }
+}
+
+/** Checks that `t` may be overwritten in place (float32, not recording a grad-requiring tensor) and bumps its version. */
+export function checkWritable(op: string, t: Tensor): void {
+  expectTensor(op, t);
+  expectDtype(op, t, 'float32');
+  if (t.requiresGrad && isGradEnabled()) {
+    throw new StateError(`${op}: tensor ${fmtShape(t.shape)} requires grad; update it inside noGrad(() => ...)`);
+  }
+  t.buffer(op);
+  t.storage.version++;
 }

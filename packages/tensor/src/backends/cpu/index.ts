@@ -98,7 +98,15 @@ export function createCpuBackend(): Backend {
     // copying the operands into wasm memory; otherwise the TypeScript kernel, which is also the
     // reference the wasm kernels are tested against.
     matmul(a, b, out, p) {
-      if (!tryWasmMatmul(f32(a), f32(b), f32(out), p)) matmul(f32(a), f32(b), f32(out), p);
+      if (tryWasmMatmul(f32(a), f32(b), f32(out), p)) return;
+      if (!p.accumulate) {
+        matmul(f32(a), f32(b), f32(out), p);
+        return;
+      }
+      const size = p.batch * p.m * p.n;
+      const product = new Float32Array(size);
+      matmul(f32(a), f32(b), product, p);
+      axpy(f32(out), product, 1, size);
     },
     reduce: (op, x, out, p) => reduce(op, f32(x), f32(out), p),
     argmax: (x, out, p) => argmax(f32(x), i32(out), p),

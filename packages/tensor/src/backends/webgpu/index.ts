@@ -200,6 +200,16 @@ export class WebGPUBackend implements Backend {
   }
 
   matmul(a: BackendBuffer, b: BackendBuffer, out: BackendBuffer, p: MatmulParams): void {
+    if (p.accumulate) {
+      // The WGSL kernels overwrite their output; accumulating is a product into a pooled temporary
+      // and one add, queued like any other work.
+      const size = p.batch * p.m * p.n;
+      const product = this.alloc(size, 'float32');
+      mm.matmul(this.ctx, buf(a), buf(b), buf(product), { ...p, accumulate: false }, this.matmulKernel);
+      this.axpy(out, product, 1, size);
+      this.free(product);
+      return;
+    }
     mm.matmul(this.ctx, buf(a), buf(b), buf(out), p, this.matmulKernel);
   }
 

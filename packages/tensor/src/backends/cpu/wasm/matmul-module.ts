@@ -78,6 +78,10 @@ export interface MatmulModuleExports {
   nn(a: number, b: number, c: number, m: number, nv: number, k: number, lda: number, ldb: number, ldc: number): void;
   /** As `nn`, but A is stored k x m (rows lda apart, lda ≥ m) and read transposed. */
   tn(a: number, b: number, c: number, m: number, nv: number, k: number, lda: number, ldb: number, ldc: number): void;
+  /** As `nn`, but adds the product to C (C += A·B), which must hold the values to add to. */
+  nnAcc(a: number, b: number, c: number, m: number, nv: number, k: number, lda: number, ldb: number, ldc: number): void;
+  /** As `tn`, but adds the product to C. */
+  tnAcc(a: number, b: number, c: number, m: number, nv: number, k: number, lda: number, ldb: number, ldc: number): void;
   /** C (m x n) = A·Bᵀ with A row-major m x k and B row-major n x k. No padding needed anywhere. */
   nt(a: number, b: number, c: number, m: number, n: number, k: number): void;
 }
@@ -121,7 +125,7 @@ function countedLoop(f: FunctionBuilder, counter: number, emitCount: () => void,
  * aStep; otherwise row r is at a + r·aRow and each step of k moves 4 bytes along it.
  */
 function addOuterBlock(
-  mod: ModuleBuilder, rows: number, vecs: number, unroll: number, aRowsAdjacent: boolean,
+  mod: ModuleBuilder, rows: number, vecs: number, unroll: number, aRowsAdjacent: boolean, accumulate: boolean,
 ): number {
   return mod.addFunction(null, [I32, I32, I32, I32, I32, I32, I32, I32], [], (f) => {
     const [a, b, c, k, aRow, aStep, ldb4, ldc4] = [0, 1, 2, 3, 4, 5, 6, 7] as const;
@@ -169,7 +173,12 @@ function addOuterBlock(
 
     for (let r = 0; r < rows; r++) {
       if (r > 0) f.get(c).get(ldc4).i32Add().set(c);
-      for (let v = 0; v < vecs; v++) f.get(c).get(acc[r]![v]!).v128Store(16 * v);
+      for (let v = 0; v < vecs; v++) {
+        // Accumulating kernels add the finished product to what C held, the same two-step sum
+        // (C + (A·B)) as a separate add would make, so results do not depend on which path ran.
+        if (accumulate) f.get(c).get(c).v128Load(16 * v).get(acc[r]![v]!).f32x4Add().v128Store(16 * v);
+        else f.get(c).get(acc[r]![v]!).v128Store(16 * v);
+      }
     }
   });
 }
@@ -277,11 +286,11 @@ function emitTiled(
 }
 
 /** The `nn` / `tn` entry point: loops over blocks of C and calls the block functions. */
-function addOuterDriver(mod: ModuleBuilder, name: string, shape: KernelShape, aRowsAdjacent: boolean): void {
+function addOuterDriver(mod: ModuleBuilder, name: string, shape: KernelShape, aRowsAdjacent: boolean, accumulate: boolean): void {
   const { rows, vecs, unroll, columnsOuter } = shape;
   // blocks[r][v]: a block of r rows and v vectors (index 0 unused).
   const blocks = Array.from({ length: rows + 1 }, (_, r) =>
-    Array.from({ length: vecs + 1 }, (_, v) => (r > 0 && v > 0 ? addOuterBlock(mod, r, v, unroll, aRowsAdjacent) : -1)));
+    Array.from({ length: vecs + 1 }, (_, v) => (r > 0 && v > 0 ? addOuterBlock(mod, r, v, unroll, aRowsAdjacent, accumulate) : -1)));
 
   mod.addFunction(name, [I32, I32, I32, I32, I32, I32, I32, I32, I32], [], (f) => {
     const [a, b, c, m, nv, k, lda, ldb, ldc] = [0, 1, 2, 3, 4, 5, 6, 7, 8] as const;
@@ -339,12 +348,14 @@ function addDotDriver(mod: ModuleBuilder, name: string, shape: KernelShape): voi
 
 /**
  * The binary matmul module: exports `memory` (initially `memoryPages` 64 KiB pages, grown by the
- * host) and the `nn`, `tn` and `nt` kernels described by {@link MatmulModuleExports}.
+ * host) and the `nn`, `tn`, `nnAcc`, `tnAcc` and `nt` kernels described by {@link MatmulModuleExports}.
  */
 export function buildMatmulModule(shape: KernelShape = DEFAULT_KERNEL_SHAPE, memoryPages = 1): Uint8Array {
   const mod = new ModuleBuilder(memoryPages);
-  addOuterDriver(mod, 'nn', shape, false);
-  addOuterDriver(mod, 'tn', shape, true);
+  addOuterDriver(mod, 'nn', shape, false, false);
+  addOuterDriver(mod, 'tn', shape, true, false);
+  addOuterDriver(mod, 'nnAcc', shape, false, true);
+  addOuterDriver(mod, 'tnAcc', shape, true, true);
   addDotDriver(mod, 'nt', shape);
   return mod.toBytes();
 }

@@ -144,7 +144,8 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
   const cBase = roundUp4(bBase + (padB ? k * ldb : k * n) + 4);
   const view = memoryFor(kern, cBase + m * ldc + 4);
   if (view === null) return false;
-  const { nn, tn, nt } = kern.exports;
+  const { nn, tn, nt, nnAcc, tnAcc } = kern.exports;
+  const accumulate = p.accumulate === true;
 
   for (let bi = 0; bi < batch; bi++) {
     const aOff = bi * aBatchStride;
@@ -165,10 +166,27 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
       else view.set(B.subarray(bOff, bOff + k * n), bBase);
     }
 
-    if (!transB) (transA ? tn : nn)(aBase * 4, bBase * 4, cBase * 4, m, nv, k, lda, ldb, ldc);
-    else nt(aBase * 4, bBase * 4, cBase * 4, m, n, k);
+    // Accumulating outer-product kernels add into C in wasm memory, so C goes in first (two
+    // memcpys instead of a JavaScript add loop over m·n); the dot kernel adds on the way out instead.
+    const addInKernel = accumulate && outerProduct;
+    if (addInKernel) {
+      if (ldc === n) view.set(C.subarray(cOff, cOff + m * n), cBase);
+      else copyRows(view, cBase, ldc, C, cOff, m, n);
+    }
+    if (!transB) {
+      const kernel = addInKernel ? (transA ? tnAcc : nnAcc) : transA ? tn : nn;
+      kernel(aBase * 4, bBase * 4, cBase * 4, m, nv, k, lda, ldb, ldc);
+    } else {
+      nt(aBase * 4, bBase * 4, cBase * 4, m, n, k);
+    }
 
-    if (ldc === n) {
+    if (accumulate && !addInKernel) {
+      for (let i = 0; i < m; i++) {
+        const src = cBase + i * ldc;
+        const dst = cOff + i * n;
+        for (let j = 0; j < n; j++) C[dst + j] = C[dst + j]! + view[src + j]!;
+      }
+    } else if (ldc === n) {
       C.set(view.subarray(cBase, cBase + m * n), cOff);
     } else {
       for (let i = 0; i < m; i++) {
