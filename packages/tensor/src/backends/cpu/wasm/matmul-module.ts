@@ -348,10 +348,10 @@ function addDotDriver(mod: ModuleBuilder, name: string, shape: KernelShape): voi
 
 /**
  * The binary matmul module: exports `memory` (initially `memoryPages` 64 KiB pages, grown by the
- * host) and the `nn`, `tn`, `nnAcc`, `tnAcc` and `nt` kernels described by {@link MatmulModuleExports}.
+ * host; with `sharedMaximumPages`, imported from `env.memory` as a shared memory and re-exported) and the `nn`, `tn`, `nnAcc`, `tnAcc` and `nt` kernels described by {@link MatmulModuleExports}.
  */
-export function buildMatmulModule(shape: KernelShape = DEFAULT_KERNEL_SHAPE, memoryPages = 1): Uint8Array {
-  const mod = new ModuleBuilder(memoryPages);
+export function buildMatmulModule(shape: KernelShape = DEFAULT_KERNEL_SHAPE, memoryPages = 1, sharedMaximumPages?: number): Uint8Array {
+  const mod = new ModuleBuilder(memoryPages, 'memory', sharedMaximumPages);
   addOuterDriver(mod, 'nn', shape, false, false);
   addOuterDriver(mod, 'tn', shape, true, false);
   addOuterDriver(mod, 'nnAcc', shape, false, true);

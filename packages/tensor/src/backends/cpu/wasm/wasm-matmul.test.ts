@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { MatmulParams } from '../../../backend.ts';
 import { matmul } from '../matmul.ts';
 import { DEFAULT_KERNEL_SHAPE, type KernelShape, buildMatmulModule } from './matmul-module.ts';
-import { WASM_MIN_MACS, createWasmMatmul, tryWasmMatmul, wasmMatmul, wasmSimdAvailable } from './wasm-matmul.ts';
+import { THREAD_MIN_MACS, WASM_MIN_MACS, createWasmMatmul, tryWasmMatmul, wasmMatmul, wasmSimdAvailable } from './wasm-matmul.ts';
 import { type Label, ModuleBuilder, signedLeb128, unsignedLeb128 } from './wasm-writer.ts';
 
 // The project's TypeScript lib has no WebAssembly declarations (they live in lib.dom), so the few
@@ -232,5 +232,36 @@ describe('tryWasmMatmul', () => {
   it('takes products above the threshold', () => {
     const C = new Float32Array(16 * 16);
     expect(tryWasmMatmul(randF32(16 * 16, 1), randF32(16 * 16, 2), C, params(16, 16, 16))).toBe(16 ** 3 >= WASM_MIN_MACS);
+  });
+});
+
+describe('two threads', () => {
+  it('a helper thread takes a share of the rows; the results equal the single-thread kernels bit for bit', async () => {
+    const threaded = createWasmMatmul(DEFAULT_KERNEL_SHAPE, { threads: 2 });
+    const single = createWasmMatmul(DEFAULT_KERNEL_SHAPE, { threads: 1 });
+    expect(threaded?.helperReady).toBeDefined();
+    expect(single?.helperReady).toBeUndefined();
+    // The worker starts asynchronously; until it is ready the instance runs on this thread alone.
+    for (let i = 0; i < 100 && !threaded!.helperReady!(); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(threaded!.helperReady!()).toBe(true);
+    let seed = 500;
+    // Above THREAD_MIN_MACS, with row counts that split evenly and unevenly into blocks, and n not a
+    // multiple of 4 (padded C rows), in every transpose case, overwriting and accumulating.
+    for (const [m, k, n] of [[32, 512, 512], [1120, 64, 28], [30, 260, 259], [8, 1024, 130]] as const) {
+      expect(m * k * n).toBeGreaterThanOrEqual(THREAD_MIN_MACS);
+      for (const [transA, transB] of COMBOS) {
+        for (const accumulate of [false, true]) {
+          const p = { ...params(m, k, n, transA, transB), accumulate };
+          const A = randF32(m * k, seed++);
+          const B = randF32(k * n, seed++);
+          const start = randF32(m * n, seed++);
+          const got = start.slice();
+          const want = start.slice();
+          expect(threaded!(A, B, got, p)).toBe(true);
+          expect(single!(A, B, want, p)).toBe(true);
+          expect(got).toEqual(want);
+        }
+      }
+    }
   });
 });

@@ -18,6 +18,7 @@
 
 import type { MatmulParams } from '../../../backend.ts';
 import { DEFAULT_KERNEL_SHAPE, type KernelShape, type MatmulModuleExports, buildMatmulModule } from './matmul-module.ts';
+import { type MatmulHelper, matmulThreads, startMatmulHelper } from './matmul-helper.ts';
 import { ModuleBuilder } from './wasm-writer.ts';
 
 /** The part of the WebAssembly JS API used here, typed locally since the project's lib has no DOM. */
@@ -25,6 +26,7 @@ interface WasmApi {
   validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports?: object) => { readonly exports: object };
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => object;
 }
 
 const wasmApi: WasmApi | undefined = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
@@ -69,7 +71,16 @@ interface Kernels {
   readonly exports: MatmulModuleExports;
   /** A view of the whole memory; replaced whenever growing the memory detaches the old buffer. */
   view: Float32Array;
+  /** A second thread on the same (shared) memory, or null to run single-threaded. */
+  readonly helper: MatmulHelper | null;
 }
+
+/**
+ * Products of at least this many multiply-adds are split between two threads. Waking the helper and
+ * waiting for it costs tens of microseconds; at 2^20 (e.g. [32,256] x [256,128]) one thread takes
+ * about 100 µs.
+ */
+export const THREAD_MIN_MACS = 2 ** 20;
 
 /** A view of memory at least `floats` long, growing the memory if needed; null if it cannot grow. */
 function memoryFor(k: Kernels, floats: number): Float32Array | null {
@@ -173,11 +184,23 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
       if (ldc === n) view.set(C.subarray(cOff, cOff + m * n), cBase);
       else copyRows(view, cBase, ldc, C, cOff, m, n);
     }
+    // With a helper thread, it computes rows [split, m) of C while this thread computes [0, split).
+    // Splits fall on whole row blocks (4 rows outer-product, 2 dot), so every element of C comes from
+    // the same block code as in a single-threaded run: the results are identical.
+    const threaded = kern.helper !== null && m * n * k >= THREAD_MIN_MACS && m >= 8 && kern.helper.ready();
     if (!transB) {
-      const kernel = addInKernel ? (transA ? tnAcc : nnAcc) : transA ? tn : nn;
-      kernel(aBase * 4, bBase * 4, cBase * 4, m, nv, k, lda, ldb, ldc);
+      const name = addInKernel ? (transA ? 'tnAcc' : 'nnAcc') : transA ? 'tn' : 'nn';
+      const kernel = { nn, tn, nnAcc, tnAcc }[name];
+      const split = threaded ? Math.floor(m / 8) * 4 : m;
+      const aRowBytes = transA ? 4 : lda * 4;
+      if (threaded) {
+        kern.helper!.start(name, [aBase * 4 + split * aRowBytes, bBase * 4, (cBase + split * ldc) * 4, m - split, nv, k, lda, ldb, ldc]);
+      }
+      runShare(kern, () => kernel(aBase * 4, bBase * 4, cBase * 4, split, nv, k, lda, ldb, ldc), threaded);
     } else {
-      nt(aBase * 4, bBase * 4, cBase * 4, m, n, k);
+      const split = threaded ? Math.floor(m / 4) * 2 : m;
+      if (threaded) kern.helper!.start('nt', [(aBase + split * k) * 4, bBase * 4, (cBase + split * n) * 4, m - split, n, k]);
+      runShare(kern, () => nt(aBase * 4, bBase * 4, cBase * 4, split, n, k), threaded);
     }
 
     if (accumulate && !addInKernel) {
@@ -199,25 +222,60 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
   return true;
 }
 
+/** Runs this thread's share, then (when threaded) waits for the helper's, even if this share threw. */
+function runShare(kern: Kernels, own: () => void, threaded: boolean): void {
+  try {
+    own();
+  } finally {
+    if (threaded) kern.helper!.wait();
+  }
+}
+
 /**
  * Batched out[b] = op(A[b])·op(B[b]) in WebAssembly SIMD, with the contract of the TypeScript
  * `matmul` (see Backend.matmul). Returns false, having written nothing, when the memory cannot grow
  * to hold the operands; the caller then uses the TypeScript kernel.
  */
-export type WasmMatmul = (A: Float32Array, B: Float32Array, C: Float32Array, p: MatmulParams) => boolean;
+export type WasmMatmul = ((A: Float32Array, B: Float32Array, C: Float32Array, p: MatmulParams) => boolean) & {
+  /** Present on a two-thread instance: whether its helper thread has started and takes work. */
+  readonly helperReady?: () => boolean;
+};
 
 /**
  * Compiles the kernels with block shape `shape` into a fresh instance with its own memory, or returns
  * null when this engine has no WebAssembly SIMD. The backend shares one default instance (see
  * {@link wasmMatmul}); separate instances are for tests and tuning.
  */
-export function createWasmMatmul(shape: KernelShape = DEFAULT_KERNEL_SHAPE): WasmMatmul | null {
+export function createWasmMatmul(shape: KernelShape = DEFAULT_KERNEL_SHAPE, options: { threads?: number } = {}): WasmMatmul | null {
   if (wasmApi === undefined || !wasmSimdAvailable()) return null;
-  // Synchronous compilation is allowed for a module this small (about 15 KB).
+  if ((options.threads ?? 1) >= 2) {
+    const threaded = createThreaded(wasmApi, shape);
+    if (threaded !== null) return threaded;
+  }
+  // Synchronous compilation is allowed for a module this small (about 30 KB).
   const module = new wasmApi.Module(buildMatmulModule(shape));
   const exports = new wasmApi.Instance(module, {}).exports as MatmulModuleExports;
-  const kern: Kernels = { exports, view: new Float32Array(exports.memory.buffer) };
+  const kern: Kernels = { exports, view: new Float32Array(exports.memory.buffer), helper: null };
   return (A, B, C, p) => run(kern, A, B, C, p);
+}
+
+/** The two-thread variant: the module on a shared memory, instantiated here and in a helper worker. */
+function createThreaded(api: WasmApi, shape: KernelShape): WasmMatmul | null {
+  const maxPages = MAX_MEMORY_BYTES / PAGE_BYTES;
+  let memory: object;
+  try {
+    memory = new api.Memory({ initial: 1, maximum: maxPages, shared: true });
+  } catch {
+    return null; // no shared memory in this engine
+  }
+  const bytes = buildMatmulModule(shape, 1, maxPages);
+  const exports = new api.Instance(new api.Module(bytes), { env: { memory } }).exports as MatmulModuleExports;
+  const helper = startMatmulHelper(bytes, memory);
+  if (helper === null) return null;
+  const kern: Kernels = { exports, view: new Float32Array(exports.memory.buffer), helper };
+  return Object.assign((A: Float32Array, B: Float32Array, C: Float32Array, p: MatmulParams) => run(kern, A, B, C, p), {
+    helperReady: () => helper.ready(),
+  });
 }
 
 let shared: WasmMatmul | null | undefined;
@@ -230,7 +288,7 @@ let shared: WasmMatmul | null | undefined;
 export function wasmMatmul(A: Float32Array, B: Float32Array, C: Float32Array, p: MatmulParams): boolean {
   if (shared === undefined) {
     try {
-      shared = createWasmMatmul();
+      shared = createWasmMatmul(DEFAULT_KERNEL_SHAPE, { threads: matmulThreads() });
     } catch {
       shared = null; // an engine that validates SIMD but fails to compile: stay on TypeScript
     }

@@ -269,8 +269,15 @@ export class ModuleBuilder {
   /**
    * @param memoryPages initial size of the module's memory in 64 KiB pages; the host grows it.
    * @param memoryExportName the name the memory is exported under.
+   * @param sharedMaximumPages when given, the memory is not defined by the module but imported as
+   *   `env.memory`, shared, with this maximum: several instances (one per thread) can then work on
+   *   one memory. It is still exported, so the host finds it the same way.
    */
-  constructor(private readonly memoryPages: number, private readonly memoryExportName = 'memory') {}
+  constructor(
+    private readonly memoryPages: number,
+    private readonly memoryExportName = 'memory',
+    private readonly sharedMaximumPages?: number,
+  ) {}
 
   /**
    * Adds a function, emitting its body with `emit`, and returns its index. A non-null `exportName`
@@ -315,12 +322,22 @@ export class ModuleBuilder {
       if (name !== null) exports.push([...encodeName(name), 0x00, ...unsignedLeb128(i)]);
     });
 
+    // Memory limits: flag 0x00 = minimum only; 0x03 = minimum and maximum, shared (threads proposal).
+    const shared = this.sharedMaximumPages;
+    const memorySections = shared === undefined
+      ? section(5, vec([[0x00, ...unsignedLeb128(this.memoryPages)]]))
+      : section(2, vec([[
+        ...encodeName('env'), ...encodeName('memory'), 0x02,
+        0x03, ...unsignedLeb128(this.memoryPages), ...unsignedLeb128(shared),
+      ]]));
     const bytes = [
       0x00, 0x61, 0x73, 0x6d, // "\0asm"
       0x01, 0x00, 0x00, 0x00, // binary format version 1
       ...section(1, vec(types)),
+      // The import section (2) comes before the function section (3); the memory section (5) after.
+      ...(shared === undefined ? [] : memorySections),
       ...section(3, vec(funcTypes.map((t) => unsignedLeb128(t)))),
-      ...section(5, vec([[0x00, ...unsignedLeb128(this.memoryPages)]])), // limits: minimum only
+      ...(shared === undefined ? memorySections : []),
       ...section(7, vec(exports)),
       ...section(10, vec(this.functions.map(({ builder }) => builder.body()))),
     ];

@@ -1,0 +1,135 @@
+// A second thread for the wasm matmul: a Node worker that instantiates the same kernels on the same
+// shared memory and computes one share of the rows of C while the calling thread computes the rest.
+//
+// Why a blocking handshake rather than messages: a product takes 0.1-2 ms, and a postMessage round
+// trip costs about as much, while Atomics.wait/notify on a shared control word wakes the worker in
+// microseconds. The calling thread blocks in Atomics.wait until the worker's share is done, so the
+// backend stays synchronous, like every other CPU kernel.
+//
+// Control words (Int32Array over a SharedArrayBuffer):
+//   [0] command: 0 idle, 1 run, 2 quit   [1] done flag   [2] ready flag   [3] kernel index
+//   [4..12] the kernel's arguments        [13] set when the kernel threw in the worker
+
+/** The exported kernels a helper can run, by index. */
+export const HELPER_KERNELS = ['nn', 'tn', 'nt', 'nnAcc', 'tnAcc'] as const;
+/** A kernel name. */
+export type HelperKernel = (typeof HELPER_KERNELS)[number];
+
+/** A started helper thread. */
+export interface MatmulHelper {
+  /** Whether the worker has compiled the module and waits for work (it starts asynchronously). */
+  ready(): boolean;
+  /** Starts `kernel(...args)` on the worker and returns at once. */
+  start(kernel: HelperKernel, args: readonly number[]): void;
+  /** Blocks until the started kernel has finished; throws if it failed in the worker. */
+  wait(): void;
+  /** Stops the worker. */
+  close(): void;
+}
+
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { bytes, memory, control, kernels } = workerData;
+const ctl = new Int32Array(control);
+const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+const fns = kernels.map((name) => instance.exports[name]);
+Atomics.store(ctl, 2, 1);
+for (;;) {
+  Atomics.wait(ctl, 0, 0);
+  if (Atomics.load(ctl, 0) === 2) break;
+  try {
+    fns[ctl[3]](ctl[4], ctl[5], ctl[6], ctl[7], ctl[8], ctl[9], ctl[10], ctl[11], ctl[12]);
+  } catch {
+    Atomics.store(ctl, 13, 1);
+  }
+  Atomics.store(ctl, 0, 0);
+  Atomics.store(ctl, 1, 1);
+  Atomics.notify(ctl, 1);
+}
+`;
+
+interface WorkerLike {
+  unref(): void;
+  terminate(): unknown;
+  on(event: 'error' | 'exit', listener: () => void): unknown;
+}
+interface WorkerThreads {
+  Worker: new (source: string, options: { eval: true; workerData: unknown }) => WorkerLike;
+}
+
+/** node:worker_threads when running in Node (20.16+), else undefined (browsers: one thread). */
+function workerThreads(): WorkerThreads | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (name: string) => unknown } }).process;
+  try {
+    return proc?.getBuiltinModule?.('node:worker_threads') as WorkerThreads | undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How many threads the wasm matmul may use: `TINYTAPE_CPU_THREADS` (1 or 2) when set, otherwise 2
+ * when the machine has at least two cores and worker threads exist, else 1.
+ */
+export function matmulThreads(): number {
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined>; getBuiltinModule?: (name: string) => unknown } }).process;
+  if (workerThreads() === undefined) return 1;
+  const requested = proc?.env?.TINYTAPE_CPU_THREADS;
+  if (requested !== undefined && requested !== '') return Number(requested) >= 2 ? 2 : 1;
+  const os = proc?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined;
+  return (os?.availableParallelism?.() ?? 1) >= 2 ? 2 : 1;
+}
+
+/**
+ * Starts a worker running the module `bytes` on the shared `memory`, or returns null where worker
+ * threads are unavailable. The worker does not keep the process alive.
+ */
+export function startMatmulHelper(bytes: Uint8Array, memory: object): MatmulHelper | null {
+  const threads = workerThreads();
+  if (threads === undefined) return null;
+  const control = new SharedArrayBuffer(16 * 4);
+  const ctl = new Int32Array(control);
+  let alive = true;
+  let worker: WorkerLike;
+  try {
+    worker = new threads.Worker(WORKER_SOURCE, { eval: true, workerData: { bytes, memory, control, kernels: HELPER_KERNELS } });
+  } catch {
+    return null;
+  }
+  worker.unref();
+  worker.on('error', () => {
+    alive = false;
+  });
+  worker.on('exit', () => {
+    alive = false;
+  });
+  return {
+    ready: () => alive && Atomics.load(ctl, 2) === 1,
+    start(kernel, args) {
+      ctl[3] = HELPER_KERNELS.indexOf(kernel);
+      for (let i = 0; i < 9; i++) ctl[4 + i] = args[i] ?? 0;
+      Atomics.store(ctl, 13, 0);
+      Atomics.store(ctl, 1, 0);
+      Atomics.store(ctl, 0, 1);
+      Atomics.notify(ctl, 0);
+    },
+    wait() {
+      // Short waits in a loop, so a worker that died (its 'exit' event cannot run while this thread
+      // blocks) is noticed instead of hanging: after 10 s without an answer the product fails.
+      for (let waited = 0; Atomics.load(ctl, 1) === 0; waited += 100) {
+        if (waited >= 10_000) {
+          alive = false;
+          throw new Error('wasm matmul: the helper thread stopped answering');
+        }
+        Atomics.wait(ctl, 1, 0, 100);
+      }
+      if (Atomics.load(ctl, 13) !== 0) throw new Error('wasm matmul: the kernel failed in the helper thread');
+    },
+    close() {
+      alive = false;
+      Atomics.store(ctl, 0, 2);
+      Atomics.notify(ctl, 0);
+      void worker.terminate();
+    },
+  };
+}
