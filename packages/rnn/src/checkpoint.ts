@@ -8,7 +8,7 @@
 import { CharVocab, type TokenVocab } from '@tinytape/data';
 import { noGrad } from '@tinytape/autograd';
 import { type Device, tensor } from '@tinytape/tensor';
-import { CheckpointError } from './io/errors.ts';
+import { CheckpointError, NonFiniteParameterError } from './io/errors.ts';
 import { loadSafetensors, saveSafetensors, type SafeTensor } from './io/safetensors.ts';
 import { createModel, parseModelSpec, type ModelSpec } from './model/create.ts';
 import type { LanguageModel } from './model/types.ts';
@@ -29,11 +29,50 @@ export interface CheckpointInfo {
   extra?: Record<string, unknown>;
 }
 
-/** Writes the model's parameters and `info` to `path` atomically (temp file + rename). */
-export async function saveCheckpoint(path: string, net: LanguageModel, info: CheckpointInfo): Promise<void> {
+/**
+ * Names starting with this hold optimizer state saved for `--resume` (Adam's moments), not parameters:
+ * loading a model skips them. PyTorch users drop them before `load_state_dict`.
+ */
+export const OPTIMIZER_TENSOR_PREFIX = 'optimizer.';
+
+/** Options of {@link saveCheckpoint}. */
+export interface SaveCheckpointOptions {
+  /**
+   * Optimizer state to store next to the parameters (see `trainingCheckpoint` in train/resume.ts);
+   * every name must start with {@link OPTIMIZER_TENSOR_PREFIX}.
+   */
+  optimizerTensors?: Record<string, SafeTensor>;
+  /** Save even when a parameter holds NaN or ±Infinity (default: refuse, keeping the old file). */
+  allowNonFinite?: boolean;
+}
+
+/**
+ * Writes the model's parameters and `info` to `path` atomically (temp file + rename). Every parameter
+ * is read back before the file is touched, so a failing device or a diverged model leaves the previous
+ * checkpoint whole.
+ *
+ * @throws {@link NonFiniteParameterError} when a parameter holds NaN or ±Infinity (unless `allowNonFinite`).
+ * @throws {@link CheckpointError} for a misnamed optimizer tensor or a file that cannot be written.
+ */
+export async function saveCheckpoint(
+  path: string,
+  net: LanguageModel,
+  info: CheckpointInfo,
+  opts: SaveCheckpointOptions = {},
+): Promise<void> {
   const tensors: Record<string, SafeTensor> = {};
   for (const [name, p] of net.namedParameters()) {
-    tensors[name] = { dtype: p.dtype, shape: [...p.shape], data: await p.toArray() };
+    const data = await p.toArray();
+    if (!opts.allowNonFinite && !data.every(Number.isFinite)) {
+      throw new NonFiniteParameterError(`not saving "${path}": parameter "${name}" holds NaN or infinite values (the model has diverged)`);
+    }
+    tensors[name] = { dtype: p.dtype, shape: [...p.shape], data };
+  }
+  for (const [name, t] of Object.entries(opts.optimizerTensors ?? {})) {
+    if (!name.startsWith(OPTIMIZER_TENSOR_PREFIX)) {
+      throw new CheckpointError(`saveCheckpoint: optimizer tensor "${name}" must be named ${OPTIMIZER_TENSOR_PREFIX}...`);
+    }
+    tensors[name] = t;
   }
   await saveSafetensors(path, tensors, { format: FORMAT, tinytape: JSON.stringify(info) });
 }
@@ -62,7 +101,10 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   return { tensors, info };
 }
 
-/** Copies checkpoint tensors into the model's parameters, checking every name and shape first. */
+/**
+ * Copies checkpoint tensors into the model's parameters, checking every name and shape first. Optimizer
+ * state (names starting with {@link OPTIMIZER_TENSOR_PREFIX}) is ignored.
+ */
 export function loadParameters(net: LanguageModel, tensors: Record<string, SafeTensor>, path = 'checkpoint'): void {
   const params = net.namedParameters();
   for (const [name, p] of params) {
@@ -72,7 +114,7 @@ export function loadParameters(net: LanguageModel, tensors: Record<string, SafeT
       throw new CheckpointError(`${path}: parameter "${name}" has shape [${t.shape}] but the model needs [${p.shape}]`);
     }
   }
-  const extra = Object.keys(tensors).filter((k) => !params.some(([n]) => n === k));
+  const extra = Object.keys(tensors).filter((k) => !k.startsWith(OPTIMIZER_TENSOR_PREFIX) && !params.some(([n]) => n === k));
   if (extra.length > 0) throw new CheckpointError(`${path}: unexpected parameters for this model: ${extra.join(', ')}`);
   noGrad(() => {
     for (const [name, p] of params) {

@@ -21,10 +21,17 @@ export {
 export { gradClipping } from './train/clipping.ts';
 export { sgd, sgdUpdater, type Updater } from './train/sgd.ts';
 export { adam, type AdamOptions, type AdamUpdater } from './train/adam.ts';
-export { predict, type PredictOptions } from './train/predict.ts';
+export { predict, unknownCharacters, type PredictOptions } from './train/predict.ts';
 export { trainEpoch, transposeRows, NonFiniteLossError, type Loss, type TrainEpochOptions } from './train/train-epoch.ts';
 export { train, type TrainOptions, type TrainResult, type EpochRecord } from './train/train.ts';
 export {
-  saveCheckpoint, loadCheckpoint, loadParameters, vocabFromCheckpoint, modelFromCheckpoint,
-  type CheckpointInfo, type LoadedCheckpoint,
+  saveCheckpoint, loadCheckpoint, loadParameters, vocabFromCheckpoint, modelFromCheckpoint, OPTIMIZER_TENSOR_PREFIX,
+  type CheckpointInfo, type LoadedCheckpoint, type SaveCheckpointOptions,
 } from './checkpoint.ts';
+export {
+  trainingCheckpoint, readTrainingState, restoreTraining, TRAINING_STATE_KEY,
+  type TrainingState, type OptimizerState, type RunParts, type WordRng,
+} from './train/resume.ts';
+export {
+  TinytapeUserError, CheckpointError, CliError, FileWriteError, PlotError, RunStoppedError, NonFiniteParameterError,
+} from './io/errors.ts';

@@ -9,8 +9,11 @@ export const DATASETS = ['timemachine', 'jaychou'] as const;
 /** A built-in corpus name. */
 export type DatasetName = (typeof DATASETS)[number];
 
-/** `scratch` is the hand-written RNN of d2l 8.5; the others are the concise layers of 8.6 and chapter 9. */
-export const MODELS = ['scratch', 'rnn', 'gru', 'lstm'] as const;
+/**
+ * `scratch` is the hand-written RNN of d2l 8.5, `scratch-gru` and `scratch-lstm` the hand-written cells of
+ * §9.1 and §9.2; `rnn`, `gru` and `lstm` are the concise layers of 8.6 and chapter 9.
+ */
+export const MODELS = ['scratch', 'scratch-gru', 'scratch-lstm', 'rnn', 'gru', 'lstm'] as const;
 /** A model kind. */
 export type ModelKind = (typeof MODELS)[number];
 

@@ -1,13 +1,14 @@
 /**
  * The `tinytape` command: `tinytape train [flags]`, `tinytape generate --checkpoint F --prefix P`.
- * A user error (bad flag, missing file, corrupt checkpoint) prints one line and exits with status 2;
- * the WebGPU device is always released so the process exits by itself.
+ * A user error (bad flag, missing file, corrupt checkpoint, lost device) prints one line and exits with
+ * status 2; a run that diverged exits with 3 and one interrupted by Ctrl-C with 130, each after saying
+ * where its checkpoint is. The WebGPU device is always released so the process exits by itself.
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { DataError } from '@tinytape/data';
 import { TinytapeError, releaseDevices } from '@tinytape/tensor';
-import { TinytapeUserError } from '../io/errors.ts';
+import { RunStoppedError, TinytapeUserError } from '../io/errors.ts';
 import { parseCli } from './args.ts';
 import { runGenerate } from './run-generate.ts';
 import { type Io, runTrain } from './run-train.ts';
@@ -21,8 +22,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof TinytapeUserError || error instanceof DataError || error instanceof TinytapeError) {
-      io.err(`tinytape: ${error.message}`);
-      return 2;
+      // One line even when a message quotes multi-line input: the rest would read like a stack trace.
+      io.err(`tinytape: ${error.message.replace(/\s*\n\s*/g, ' ')}`);
+      return error instanceof RunStoppedError ? error.exitCode : 2;
     }
     throw error;
   } finally {

@@ -31,3 +31,24 @@ export class PlotError extends TinytapeUserError {}
 
 /** A file that could not be written atomically; the previous content of the target, if any, is untouched. */
 export class FileWriteError extends TinytapeUserError {}
+
+/**
+ * A training run that stopped before its last epoch — interrupted (Ctrl-C) or diverged — after doing
+ * what it could to keep the work (a checkpoint). `exitCode` is the process status the CLI ends with.
+ */
+export class RunStoppedError extends TinytapeUserError {
+  /**
+   * @param message - one line: why the run stopped and where the last checkpoint is.
+   * @param exitCode - 130 for an interrupt (the shell's convention for SIGINT), 3 for divergence.
+   */
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Parameters holding NaN or ±Infinity: saving them would replace a good checkpoint with a useless one. */
+export class NonFiniteParameterError extends CheckpointError {}

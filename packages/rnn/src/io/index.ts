@@ -1,5 +1,5 @@
 /** File input/output of `@tinytape/rnn`: checkpoints, charts, CSV logs, atomic writes and the error types. */
-export { CheckpointError, CliError, FileWriteError, PlotError, TinytapeUserError } from './errors.ts';
+export { CheckpointError, CliError, FileWriteError, NonFiniteParameterError, PlotError, RunStoppedError, TinytapeUserError } from './errors.ts';
 export { writeFileAtomic } from './atomic.ts';
 export {
   DEFAULT_MAX_HEADER_BYTES,

@@ -47,16 +47,8 @@ export function decodeSafetensors(bytes: Uint8Array, opts: DecodeOptions = {}): 
     throw new CheckpointError(`not a safetensors file: ${bytes.length} bytes, expected at least 8 (the header length field)`);
   }
 
-  // The length is a u64; compare as bigint so a garbage value like 2^63 cannot lose precision and slip through.
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const rawLength = view.getBigUint64(0, true);
-  if (rawLength > BigInt(maxHeaderBytes)) {
-    throw new CheckpointError(`safetensors header length ${rawLength} exceeds the limit of ${maxHeaderBytes} bytes`);
-  }
-  if (rawLength > BigInt(bytes.length - 8)) {
-    throw new CheckpointError(`safetensors header length ${rawLength} exceeds the file: only ${bytes.length - 8} bytes follow the length field`);
-  }
-  const headerLength = Number(rawLength);
+  const headerLength = checkHeaderLength(view.getBigUint64(0, true), bytes.length, maxHeaderBytes);
 
   const header = parseHeader(bytes.subarray(8, 8 + headerLength));
   const dataStart = 8 + headerLength;
@@ -75,6 +67,26 @@ export function decodeSafetensors(bytes: Uint8Array, opts: DecodeOptions = {}): 
     defineOwn(tensors, e.name, { dtype: e.dtype, shape: e.shape, data });
   }
   return { tensors, metadata };
+}
+
+/**
+ * Checks a file's leading u64 header length against the limit and the file size, so that a corrupt or
+ * hostile length is refused before a buffer of that size is ever asked for.
+ *
+ * @param rawLength - the little-endian u64 at the start of the file.
+ * @param fileLength - bytes in the whole file.
+ * @returns the header length as a number.
+ * @throws {@link CheckpointError} when the length exceeds `maxHeaderBytes` or the file.
+ */
+export function checkHeaderLength(rawLength: bigint, fileLength: number, maxHeaderBytes: number): number {
+  // Compared as bigint so a garbage value like 2^63 cannot lose precision and slip through.
+  if (rawLength > BigInt(maxHeaderBytes)) {
+    throw new CheckpointError(`safetensors header length ${rawLength} exceeds the limit of ${maxHeaderBytes} bytes`);
+  }
+  if (rawLength > BigInt(fileLength - 8)) {
+    throw new CheckpointError(`safetensors header length ${rawLength} exceeds the file: only ${fileLength - 8} bytes follow the length field`);
+  }
+  return Number(rawLength);
 }
 
 /** Decodes the header bytes as strict UTF-8 and parses them as a JSON object. */

@@ -4,7 +4,7 @@
  * so a WebGPU training step still never waits for the GPU.
  */
 import { noGrad } from '@tinytape/autograd';
-import { type Tensor, add, div, keep, mul, scope, sqrt, square, zeros } from '@tinytape/tensor';
+import { type Tensor, add, div, keep, mul, scope, sqrt, square, tensor, zeros } from '@tinytape/tensor';
 import type { Updater } from './sgd.ts';
 
 /** Adam's hyper-parameters besides the learning rate (PyTorch's names and defaults). */
@@ -23,6 +23,13 @@ export interface AdamUpdater extends Updater {
   readonly steps: number;
   /** The moments, named `exp_avg.<i>` and `exp_avg_sq.<i>` after PyTorch's state keys and parameter index. */
   state(): Record<string, Tensor>;
+  /**
+   * Puts back a state saved from `state()` and `steps` (to resume a run): every `exp_avg.<i>` and
+   * `exp_avg_sq.<i>` must be present with parameter i's element count.
+   *
+   * @throws RangeError naming the missing or misshapen moment, before anything is changed.
+   */
+  restore(moments: Record<string, ArrayLike<number>>, steps: number): void;
   /** Frees the moment tensors. */
   dispose(): void;
 }
@@ -77,6 +84,28 @@ export function adam(params: Tensor[], lr: number, opts: AdamOptions = {}): Adam
         out[`exp_avg_sq.${i}`] = v[i]!;
       });
       return out;
+    },
+    restore(moments, savedSteps) {
+      if (!Number.isSafeInteger(savedSteps) || savedSteps < 0) throw new RangeError(`adam: steps must be an integer >= 0, got ${savedSteps}`);
+      // Check everything first so a bad state leaves the optimizer as it was.
+      const sources = params.map((p, i) =>
+        (['exp_avg', 'exp_avg_sq'] as const).map((key) => {
+          const data = moments[`${key}.${i}`];
+          if (data === undefined) throw new RangeError(`adam: the saved state lacks ${key}.${i}`);
+          if (data.length !== p.size) throw new RangeError(`adam: ${key}.${i} has ${data.length} values, parameter ${i} has ${p.size}`);
+          return data;
+        }),
+      );
+      noGrad(() => {
+        sources.forEach(([mean, square], i) => {
+          for (const [dst, src] of [[m[i]!, mean!], [v[i]!, square!]] as const) {
+            const t = tensor(Float32Array.from(src), { shape: dst.shape, device: dst.device });
+            dst.assign_(t);
+            t.dispose();
+          }
+        });
+      });
+      steps = savedSteps;
     },
     dispose() {
       for (const t of [...m, ...v]) {

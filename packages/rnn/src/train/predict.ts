@@ -1,5 +1,5 @@
 import { noGrad } from '@tinytape/autograd';
-import type { TokenVocab } from '@tinytape/data';
+import { DataError, type TokenVocab } from '@tinytape/data';
 import { type Device, Generator, type Tensor, argmax, div, scope, softmax, tensor } from '@tinytape/tensor';
 import type { LanguageModel, State } from '../model/types.ts';
 
@@ -8,6 +8,20 @@ export interface PredictOptions {
   temperature?: number;
   /** Seed of the sampling generator (ignored for greedy prediction). */
   seed?: number;
+  /**
+   * Refuse a prefix with characters the vocabulary lacks (a DataError listing them) instead of mapping
+   * them to `<unk>`: a model trained on lower-case text has never seen 'T', and its continuation of
+   * `<unk>` says little.
+   */
+  strict?: boolean;
+}
+
+/**
+ * The distinct characters of `text` that are not tokens of `vocab`, in order of first appearance
+ * (`<unk>` itself is a token, but no single character spells it).
+ */
+export function unknownCharacters(text: string, vocab: TokenVocab): string[] {
+  return [...new Set(Array.from(text))].filter((ch) => !vocab.tokenToIdx.has(ch));
 }
 
 /**
@@ -29,6 +43,12 @@ export async function predict(
   if (!Number.isInteger(numPreds) || numPreds < 0) throw new RangeError(`predict: numPreds must be an integer >= 0, got ${numPreds}`);
   if (opts.temperature !== undefined && !(opts.temperature > 0)) {
     throw new RangeError(`predict: temperature must be > 0, got ${opts.temperature}`);
+  }
+  if (opts.strict) {
+    const unknown = unknownCharacters(prefix, vocab);
+    if (unknown.length > 0) {
+      throw new DataError('unknown-token', `predict: the prefix has characters the vocabulary lacks: ${unknown.map((c) => JSON.stringify(c)).join(', ')}`);
+    }
   }
   const generator = new Generator(opts.seed ?? 0);
   const outputs = [vocab.get(chars[0]!)];

@@ -1,6 +1,7 @@
 import { backward, noGrad } from '@tinytape/autograd';
 import type { Batch } from '@tinytape/data';
 import { type Device, type Tensor, keep, scope, stack, tensor } from '@tinytape/tensor';
+import { TinytapeUserError } from '../io/errors.ts';
 import type { LanguageModel, State } from '../model/types.ts';
 import { gradClipping } from './clipping.ts';
 import type { Updater } from './sgd.ts';
@@ -18,7 +19,7 @@ export interface TrainEpochOptions {
 }
 
 /** A batch's loss was NaN or ±Infinity: training has diverged (lower the learning rate or clip harder). */
-export class NonFiniteLossError extends Error {
+export class NonFiniteLossError extends TinytapeUserError {
   constructor(
     readonly epoch: number,
     /** 1-based index of the first bad batch in the epoch. */
@@ -26,7 +27,6 @@ export class NonFiniteLossError extends Error {
     readonly value: number,
   ) {
     super(`training diverged: loss is ${value} at epoch ${epoch}, batch ${batch}; try a lower --lr or --clip (or --allow-nan to go on)`);
-    this.name = 'NonFiniteLossError';
   }
 }
 

@@ -19,8 +19,15 @@ export interface TrainOptions {
   updater?: Updater;
   /** Go on past a NaN/infinite loss instead of throwing NonFiniteLossError. */
   allowNan?: boolean;
-  /** Epoch to start from (for resumed runs; default 0). */
+  /** Epochs already done (for resumed runs; default 0): training runs epochs startEpoch+1 .. numEpochs. */
   startEpoch?: number;
+  /** The records of the epochs before `startEpoch` (a resumed run's history), so `history` covers the whole run. */
+  history?: EpochRecord[];
+  /**
+   * Stops the run at the next epoch boundary once aborted (e.g. on Ctrl-C): the epoch under way finishes,
+   * `onEpoch` runs for it, and `train` returns with `interrupted: true` and no final samples.
+   */
+  signal?: AbortSignal;
   /** Where lines go (default console.log); pass a no-op to silence. */
   log?: (line: string) => void;
   /** Called after each epoch, e.g. to write JSON lines, save checkpoints or update a progress bar. */
@@ -39,13 +46,19 @@ export interface TrainResult {
   perplexity: number;
   tokensPerSec: number;
   device: string;
-  /** Prefix -> generated continuation (prefix included). */
+  /** Prefix -> generated continuation (prefix included); empty when interrupted. */
   samples: Record<string, string>;
+  /** Epochs completed, counting those before `startEpoch`. */
+  epochs: number;
+  /** Whether `signal` stopped the run before `numEpochs`. */
+  interrupted: boolean;
 }
 
 /**
  * d2l's `train_ch8`: trains for `numEpochs`, printing the first prefix's prediction every `predPeriod`
  * epochs, and ends with `perplexity X, Y tokens/sec on DEVICE` and a prediction for every prefix.
+ * A resumed run passes `startEpoch` and `history` (see resume.ts); an aborted `signal` ends the run at
+ * the next epoch boundary.
  */
 export async function train(
   net: LanguageModel,
@@ -61,10 +74,15 @@ export async function train(
   const predLen = opts.predLen ?? 50;
   const predPeriod = opts.predPeriod ?? 10;
   const updater = opts.updater ?? sgdUpdater(parameters(net), lr);
-  const history: EpochRecord[] = [];
-  let perplexity = Number.NaN;
-  let tokensPerSec = Number.NaN;
-  for (let epoch = opts.startEpoch ?? 0; epoch < numEpochs; epoch++) {
+  const history: EpochRecord[] = [...(opts.history ?? [])];
+  const last = history[history.length - 1];
+  let perplexity = last?.perplexity ?? Number.NaN;
+  let tokensPerSec = last?.tokensPerSec ?? Number.NaN;
+  let epochs = opts.startEpoch ?? 0;
+  for (let epoch = epochs; epoch < numEpochs; epoch++) {
+    if (opts.signal?.aborted) {
+      return { history, perplexity, tokensPerSec, device: device.kind, samples: {}, epochs, interrupted: true };
+    }
     [perplexity, tokensPerSec] = await trainEpoch(net, trainIter, crossEntropy, updater, device, opts.useRandomIter ?? false, {
       clip: opts.clip ?? 1,
       allowNan: opts.allowNan,
@@ -75,6 +93,7 @@ export async function train(
     if ((epoch + 1) % predPeriod === 0 && prefixes.length > 0) {
       log(`epoch ${epoch + 1}: ${await predict(prefixes[0]!, predLen, net, vocab, device)}`);
     }
+    epochs = epoch + 1;
     await opts.onEpoch?.(record);
   }
   log(`perplexity ${perplexity.toFixed(1)}, ${tokensPerSec.toFixed(1)} tokens/sec on ${device.kind}`);
@@ -83,5 +102,5 @@ export async function train(
     samples[prefix] = await predict(prefix, predLen, net, vocab, device);
     log(samples[prefix]!);
   }
-  return { history, perplexity, tokensPerSec, device: device.kind, samples };
+  return { history, perplexity, tokensPerSec, device: device.kind, samples, epochs, interrupted: false };
 }

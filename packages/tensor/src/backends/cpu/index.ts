@@ -26,14 +26,14 @@ function readAs(buf: TypedArray, dtype: DType, size: number): TypedArray {
 }
 
 /** Most bytes the pool keeps; beyond it freed buffers go to the garbage collector. */
-const POOL_BYTES = 256 * 2 ** 20;
+const POOL_BYTES = 64 * 2 ** 20;
 /** Tiny arrays are cheaper to allocate than to look up. */
 const POOL_MIN_ELEMENTS = 64;
 
 /**
  * The CPU backend: every kernel is plain TypeScript over the typed arrays that serve as buffers,
  * except matmul, which runs in a WebAssembly SIMD module emitted at run time when the engine supports
- * it. Freed buffers are kept in a pool by dtype and size (up to POOL_BYTES) and handed out again,
+ * it. Freed buffers are kept in a pool by dtype and size (up to POOL_BYTES, 64 MiB) and handed out again,
  * zeroed: a training step allocates thousands of same-sized buffers, and a fresh typed array costs an
  * allocation the garbage collector must later reclaim (measured about 30 µs each at [32, 512]).
  */
@@ -62,7 +62,13 @@ export function createCpuBackend(): Backend {
     name: 'cpu',
 
     alloc: (size, dtype) => track(fromPool(size, dtype) ?? typedArrayFor(dtype, size)),
-    upload: (data) => track(data.slice()),
+    // Uploads come from the pool too: freed uploads (each batch's X and Y) would otherwise pile up in it.
+    upload(data) {
+      const buf = fromPool(data.length, dtypeOf(data));
+      if (buf === undefined) return track(data.slice());
+      buf.set(data);
+      return track(buf);
+    },
     read: (buf, dtype, size) => Promise.resolve(readAs(any(buf), dtype, size)),
     free(buf) {
       const typed = any(buf);

@@ -26,6 +26,8 @@
  *   kernel that touches it overwrites it whole (the usual case: `out` of an op).
  */
 import type { DType } from '../../dtype.ts';
+import { DeviceError } from '../../errors.ts';
+import { GpuFaults } from './faults.ts';
 import { releaseGarbage } from './release-garbage.ts';
 
 /** GPUBufferUsage / GPUMapMode / GPUShaderStage values, so we do not depend on globals being installed. */
@@ -174,6 +176,8 @@ export class GpuContext {
 
   readonly counters: Stats = { dispatches: 0, submits: 0, readbacks: 0, pipelines: 0 };
   destroyed = false;
+  /** Device loss and out-of-memory reports, raised by the next use of the device (see faults.ts). */
+  readonly faults = new GpuFaults();
 
   constructor(
     readonly device: GPUDevice,
@@ -209,7 +213,8 @@ export class GpuContext {
       buf.needsZero = zero && size > 0;
     } else {
       // A new GPUBuffer is zero-initialised by WebGPU.
-      const fresh = this.device.createBuffer({ size: bytes, usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST });
+      this.faults.checkSize(this.device, bytes, size);
+      const fresh = this.faults.createBuffer(this.device, { size: bytes, usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST }, size);
       buf = new GpuBuf(fresh, this.nextId++, bytes, size);
     }
     this.liveBuffers++;
@@ -275,7 +280,7 @@ export class GpuContext {
     encoder.copyBufferToBuffer(buf.buffer, 0, staging, 0, bytes);
     this.submit();
     this.counters.readbacks++;
-    await staging.mapAsync(MAP_READ_MODE, 0, bytes);
+    await this.faults.guard(staging.mapAsync(MAP_READ_MODE, 0, bytes), `reading back ${bytes} bytes`);
     const out = staging.getMappedRange(0, bytes).slice(0);
     staging.unmap();
     pushTo(this.stagingPool, cls, staging);
@@ -437,7 +442,8 @@ export class GpuContext {
   // ---------------------------------------------------------------- lifetime
 
   private check(): void {
-    if (this.destroyed) throw new Error('webgpu backend: used after destroy()');
+    this.faults.throwIfFaulted();
+    if (this.destroyed) throw new DeviceError('webgpu: the device was released (releaseDevices() or destroy()); create tensors on a new one');
   }
 
   destroy(): void {

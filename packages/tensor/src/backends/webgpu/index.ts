@@ -124,6 +124,7 @@ export class WebGPUBackend implements Backend {
     this.lost = device.lost.then((info) => {
       const reason = `${info.reason ?? 'unknown'}: ${info.message}`;
       if (!this.ctx.destroyed) {
+        this.ctx.faults.markLost(reason);
         this.ctx.destroyed = true;
         this.onLost?.(reason);
       }
