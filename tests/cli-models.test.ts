@@ -1,30 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../packages/rnn/src/cli/main.ts';
+import { describe, expect, it } from 'vitest';
+import { dataDir, run, useTempDir } from './cli-harness.ts';
 import { loadSafetensors } from '../packages/rnn/src/io/safetensors.ts';
 import { loadCheckpoint } from '../packages/rnn/src/checkpoint.ts';
 import { GRU_PARAM_NAMES } from '../packages/rnn/src/model/gru-scratch.ts';
 import { LSTM_PARAM_NAMES } from '../packages/rnn/src/model/lstm-scratch.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const dataDir = process.env.TINYTAPE_DATA_DIR ?? path.resolve(here, '../../shared/data');
-let dir = '';
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'tinytape-cli-models-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function run(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), tty: false });
-  return { code, out, err };
-}
+const tempDir = useTempDir('tinytape-cli-models-');
 
 const TINY = ['--device', 'cpu', '--data-dir', dataDir, '--hidden', '8', '--epochs', '2', '--batch-size', '4', '--num-steps', '6', '--max-tokens', '400', '--json', '--pred-len', '5'];
 const layerNames = (suffix: string) => ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'].map((w) => `rnn.${w}${suffix}`);
@@ -35,7 +17,7 @@ describe('tinytape CLI with the concise models', () => {
     ['gru', ['--layers', '2', '--optimizer', 'adam', '--lr', '0.01'], [...layerNames('_l0'), ...layerNames('_l1')], 24],
     ['lstm', ['--bidirectional'], [...layerNames('_l0'), ...layerNames('_l0_reverse')], 32],
   ] as const)('--model %s %j trains 2 epochs, saves PyTorch names, and generate continues from the checkpoint', async (model, extra, names, gateRows) => {
-    const ckpt = path.join(dir, `${model}.safetensors`);
+    const ckpt = path.join(tempDir(), `${model}.safetensors`);
     const r = await run('train', ...TINY, '--model', model, ...extra, '--save', ckpt);
     expect(r.err.filter((l) => l.includes('Error'))).toEqual([]);
     expect(r.code).toBe(0);
@@ -56,7 +38,7 @@ describe('tinytape CLI with the concise models', () => {
     ['scratch-gru', GRU_PARAM_NAMES, 'gru', 'scratch GRU'],
     ['scratch-lstm', LSTM_PARAM_NAMES, 'lstm', 'scratch LSTM'],
   ] as const)('--model %s trains chapter 9\'s from-scratch cell 2 epochs, saves its book names, and generate continues from it', async (model, names, cell, described) => {
-    const ckpt = path.join(dir, `${model}.safetensors`);
+    const ckpt = path.join(tempDir(), `${model}.safetensors`);
     const r = await run('train', ...TINY, '--model', model, '--save', ckpt);
     expect(r.code).toBe(0);
     expect(r.err.join('\n')).toContain(`training ${described} (8 hidden`);

@@ -1,33 +1,16 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../packages/rnn/src/cli/main.ts';
+import { describe, expect, it } from 'vitest';
+import { dataDir, run, useTempDir } from './cli-harness.ts';
 import { loadSafetensors } from '../packages/rnn/src/io/safetensors.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const dataDir = process.env.TINYTAPE_DATA_DIR ?? path.resolve(here, '../../shared/data');
-let dir = '';
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'tinytape-cli-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function run(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), tty: false });
-  return { code, out, err };
-}
+const tempDir = useTempDir('tinytape-cli-');
 
 describe('tinytape CLI', () => {
   it('trains a tiny model, writes checkpoint, SVG, CSV and JSON lines; generate reads the checkpoint', async () => {
-    const ckpt = path.join(dir, 'model.safetensors');
-    const svg = path.join(dir, 'curve.svg');
-    const csv = path.join(dir, 'curve.csv');
+    const ckpt = path.join(tempDir(), 'model.safetensors');
+    const svg = path.join(tempDir(), 'curve.svg');
+    const csv = path.join(tempDir(), 'curve.csv');
     const r = await run(
       'train', '--device', 'cpu', '--data-dir', dataDir, '--hidden', '16', '--epochs', '3', '--batch-size', '4',
       '--num-steps', '8', '--max-tokens', '600', '--save', ckpt, '--plot', svg, '--csv', csv, '--json', '--pred-len', '5',
@@ -73,7 +56,7 @@ describe('tinytape CLI', () => {
   });
 
   it('a corrupt checkpoint is a clear error', async () => {
-    const bad = path.join(dir, 'bad.safetensors');
+    const bad = path.join(tempDir(), 'bad.safetensors');
     await import('node:fs/promises').then((fs) => fs.writeFile(bad, new Uint8Array([255, 255, 255, 255, 0, 0, 0, 0, 1, 2])));
     const r = await run('generate', '--checkpoint', bad, '--prefix', 'a', '--device', 'cpu');
     expect(r.code).toBe(2);

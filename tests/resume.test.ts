@@ -4,35 +4,18 @@
  * run ends, for SGD with either iterator and for Adam; a NaN stops the run without touching the last
  * good checkpoint.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadDataTimeMachine } from '@tinytape/data';
 import { cpu, defaultGenerator, manualSeed } from '@tinytape/tensor';
-import { main } from '../packages/rnn/src/cli/main.ts';
+import { dataDir, run, useTempDir } from './cli-harness.ts';
 import {
   CheckpointError, OPTIMIZER_TENSOR_PREFIX, adam, createModel, loadCheckpoint, modelFromCheckpoint, parameters,
   readTrainingState, restoreTraining, saveCheckpoint, train, trainingCheckpoint,
 } from '../packages/rnn/src/index.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const dataDir = process.env.TINYTAPE_DATA_DIR ?? path.resolve(here, '../../shared/data');
-let dir = '';
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'tinytape-resume-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function run(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), tty: false });
-  return { code, out, err };
-}
+const tempDir = useTempDir('tinytape-resume-');
 
 /** A run of a few hundred milliseconds: tiny model, a 600-token corpus. */
 const TINY = ['--device', 'cpu', '--data-dir', dataDir, '--hidden', '12', '--batch-size', '4', '--num-steps', '8', '--max-tokens', '600', '--pred-len', '4', '--quiet'];
@@ -54,12 +37,12 @@ describe('--resume continues a run bit-for-bit on the CPU device', () => {
     ['adam', ['--optimizer', 'adam', '--lr', '0.01']],
     ['adam, concise GRU, random iterator', ['--model', 'gru', '--optimizer', 'adam', '--lr', '0.01', '--random-iter']],
   ])('%s: 5 epochs straight = 2 epochs, then --resume to 5', async (_name, flags) => {
-    const full = path.join(dir, `full-${flags.join('')}.safetensors`);
-    const part = path.join(dir, `part-${flags.join('')}.safetensors`);
-    const resumed = path.join(dir, `resumed-${flags.join('')}.safetensors`);
+    const full = path.join(tempDir(), `full-${flags.join('')}.safetensors`);
+    const part = path.join(tempDir(), `part-${flags.join('')}.safetensors`);
+    const resumed = path.join(tempDir(), `resumed-${flags.join('')}.safetensors`);
     expect((await run('train', ...TINY, ...flags, '--epochs', '5', '--save', full)).code).toBe(0);
     expect((await run('train', ...TINY, ...flags, '--epochs', '2', '--save', part)).code).toBe(0);
-    const r = await run('train', ...TINY, ...flags, '--epochs', '5', '--resume', part, '--save', resumed, '--csv', path.join(dir, 'r.csv'));
+    const r = await run('train', ...TINY, ...flags, '--epochs', '5', '--resume', part, '--save', resumed, '--csv', path.join(tempDir(), 'r.csv'));
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
 
@@ -78,11 +61,11 @@ describe('--resume continues a run bit-for-bit on the CPU device', () => {
     expect(sb.history.map((h) => [h.epoch, h.perplexity])).toEqual(sa.history.map((h) => [h.epoch, h.perplexity]));
     for (const [name, t] of Object.entries(a.tensors)) expect(b.tensors[name]!.data, name).toEqual(t.data);
     // The CSV covers the whole run, not only the resumed epochs.
-    expect((await readFile(path.join(dir, 'r.csv'), 'utf8')).trim().split('\n').map((l) => l.split(',')[0])).toEqual(['epoch', '1', '2', '3', '4', '5']);
+    expect((await readFile(path.join(tempDir(), 'r.csv'), 'utf8')).trim().split('\n').map((l) => l.split(',')[0])).toEqual(['epoch', '1', '2', '3', '4', '5']);
   });
 
   it('Adam checkpoints keep the moments as optimizer.* tensors, which loading a model ignores', async () => {
-    const file = path.join(dir, 'adam.safetensors');
+    const file = path.join(tempDir(), 'adam.safetensors');
     expect((await run('train', ...TINY, '--optimizer', 'adam', '--epochs', '1', '--save', file)).code).toBe(0);
     const ckpt = await loadCheckpoint(file);
     const names = Object.keys(ckpt.tensors);
@@ -110,7 +93,7 @@ describe('--resume continues a run bit-for-bit on the CPU device', () => {
     const first = await setup();
     const history: { epoch: number; perplexity: number; tokensPerSec: number }[] = [];
     await train(first.net, first.trainIter, first.vocab, 0.02, 2, device, { ...opts, updater: first.opt, onEpoch: (r) => void history.push(r) });
-    const file = path.join(dir, 'api.safetensors');
+    const file = path.join(tempDir(), 'api.safetensors');
     const { extra, optimizerTensors } = await trainingCheckpoint(first.net, 2, history, { adam: first.opt, dataRng: first.trainIter.rng });
     await saveCheckpoint(file, first.net, { config: first.net.config(), vocab: [...first.vocab.idxToToken], vocabKind: 'vocab', epoch: 2, extra }, { optimizerTensors });
     // Disturb the default generator: restoring must put it back.
@@ -132,13 +115,13 @@ describe('--resume continues a run bit-for-bit on the CPU device', () => {
     const device = cpu();
     const { trainIter, vocab } = await loadDataTimeMachine(4, 8, { dataDir, maxTokens: 600, seed: 0 });
     const net = createModel({ model: 'scratch', cell: 'rnn', vocabSize: vocab.length, numHiddens: 4 }, device);
-    const plain = path.join(dir, 'plain.safetensors');
+    const plain = path.join(tempDir(), 'plain.safetensors');
     await saveCheckpoint(plain, net, { config: net.config(), vocab: [...vocab.idxToToken], vocabKind: 'vocab', epoch: 0 });
     expect(() => restoreTraining({ tensors: {}, info: { config: {}, vocab: [], vocabKind: 'vocab', epoch: 0 } }, net, {})).toThrow(CheckpointError);
     await loadCheckpoint(plain).then((c) => expect(() => restoreTraining(c, net, {})).toThrow(/holds no training state/));
 
     const sgdState = await trainingCheckpoint(net, 1, [], { dataRng: trainIter.rng });
-    const withState = path.join(dir, 'sgd-state.safetensors');
+    const withState = path.join(tempDir(), 'sgd-state.safetensors');
     await saveCheckpoint(withState, net, { config: net.config(), vocab: [...vocab.idxToToken], vocabKind: 'vocab', epoch: 1, extra: sgdState.extra });
     const before = await parameters(net)[0]!.toArray();
     const other = createModel({ model: 'scratch', cell: 'rnn', vocabSize: vocab.length, numHiddens: 4 }, device);
@@ -150,7 +133,7 @@ describe('--resume continues a run bit-for-bit on the CPU device', () => {
 
 describe('a diverging run stops and keeps the last good checkpoint', () => {
   it('huge --lr: one line naming epoch and batch, exit status 3, the checkpoint of epoch 2 byte-for-byte intact', async () => {
-    const ckpt = path.join(dir, 'good.safetensors');
+    const ckpt = path.join(tempDir(), 'good.safetensors');
     expect((await run('train', ...TINY, '--epochs', '2', '--save', ckpt)).code).toBe(0);
     const good = await readFile(ckpt);
     // An lr near float32's largest value overflows the parameters within a few batches.
@@ -175,7 +158,7 @@ describe('a diverging run stops and keeps the last good checkpoint', () => {
   });
 
   it('a run that diverges before its first save says that nothing was saved', async () => {
-    const ckpt = path.join(dir, 'never.safetensors');
+    const ckpt = path.join(tempDir(), 'never.safetensors');
     const r = await run('train', ...TINY, '--epochs', '3', '--lr', '3e38', '--clip', '1e38', '--save', ckpt);
     expect(r.code).toBe(3);
     expect(r.err).toEqual([expect.stringContaining(`nothing was saved to ${ckpt} in this run`)]);
