@@ -11,7 +11,9 @@ const { main } = await import(outfile);
 async function curve(device) {
   const lines = [];
   const io = { out: (l) => lines.push(l), err: () => {}, tty: false };
-  const args = ['train', '--device', device, '--hidden', '64', '--epochs', '20', '--json', '--pred-period', '1000', ...extra];
+  // Defaults the caller's own flags replace (the CLI refuses a flag given twice).
+  const defaults = [['--hidden', '64'], ['--epochs', '20'], ['--pred-period', '1000']].filter(([flag]) => !extra.includes(flag));
+  const args = ['train', '--device', device, '--json', ...defaults.flat(), ...extra];
   const code = await main(args, io);
   if (code !== 0) throw new Error(`train on ${device} failed with status ${code}`);
   const records = lines.map((l) => JSON.parse(l));

@@ -74,6 +74,19 @@ describe('tinytape CLI with the concise models', () => {
     }
   });
 
+  it('--max-tokens cuts the Jay Chou lyrics too (characters; -1 takes them all)', async () => {
+    const vocabOf = async (maxTokens: string) => {
+      const r = await run('train', '--dataset', 'jaychou', '--device', 'cpu', '--data-dir', dataDir, '--hidden', '4', '--epochs', '1',
+        '--batch-size', '2', '--num-steps', '5', '--max-tokens', maxTokens, '--json', '--pred-len', '2');
+      expect(r.code).toBe(0);
+      return Number(/vocab (\d+)/.exec(r.err.join('\n'))![1]);
+    };
+    const [small, book, all] = [await vocabOf('300'), await vocabOf('10000'), await vocabOf('-1')];
+    expect(book).toBe(1027);
+    expect(small).toBeLessThan(book);
+    expect(all).toBeGreaterThan(book);
+  });
+
   it('the scratch model trains with adam too', async () => {
     const r = await run('train', ...TINY, '--optimizer', 'adam', '--lr', '0.01');
     expect(r.code).toBe(0);

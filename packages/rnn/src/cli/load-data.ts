@@ -19,7 +19,9 @@ export async function loadTrainingData(
 ): Promise<{ trainIter: SeqDataLoader; vocab: TokenVocab; vocabKind: 'vocab' | 'char' }> {
   const common = { useRandomIter: config.randomIter, seed: config.seed, dataDir: config.dataDir };
   if (config.data.kind === 'dataset' && config.data.name === 'jaychou') {
-    const { trainIter, vocab } = await loadDataJayChou(config.batchSize, config.numSteps, common);
+    // --max-tokens counts characters here; its default, 10,000, is the Gluon edition's own cut.
+    const numChars = config.maxTokens > 0 ? config.maxTokens : Infinity;
+    const { trainIter, vocab } = await loadDataJayChou(config.batchSize, config.numSteps, { ...common, numChars });
     return { trainIter, vocab, vocabKind: 'char' };
   }
   const path = config.data.kind === 'file' ? config.data.path : undefined;
