@@ -9,12 +9,18 @@ export type DeviceName = (typeof DEVICES)[number];
 export const PEERS = ['tfjs-cpu', 'tfjs-wasm', 'jax-wasm'] as const;
 export type PeerName = (typeof PEERS)[number];
 
+/** The models the throughput family trains (see models.ts). */
+export const MODELS = ['scratch-rnn', 'concise-rnn', 'concise-gru', 'concise-lstm'] as const;
+export type ModelName = (typeof MODELS)[number];
+
 export interface BenchArgs {
   quick: boolean;
   json: boolean;
   families: Family[];
   devices: DeviceName[];
   peers: PeerName[];
+  /** The throughput family's models to run (the plan's others are dropped). */
+  models: ModelName[];
   /** Overrides the plan's measured epochs per run. */
   epochs?: number;
   /** Overrides the plan's warm-up epochs per run. */
@@ -38,6 +44,7 @@ Training throughput (tinytape vs TensorFlow.js and jax-js, interleaved), scaling
   --only LIST          families to run: ${FAMILIES.join(',')} (default all)
   --devices LIST       tinytape devices: ${DEVICES.join(',')} (default both; webgpu is skipped with a note when no adapter)
   --peers LIST         peers to compare against: ${PEERS.join(',')}, or none (default all)
+  --models LIST        throughput models: ${MODELS.join(',')} (default all)
   --epochs N           measured epochs per training run (after warm-up)
   --warmup N           warm-up epochs per training run (not measured)
   --seed N             parameter and data seed (default 0)
@@ -56,6 +63,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     families: [...FAMILIES],
     devices: [...DEVICES],
     peers: [...PEERS],
+    models: [...MODELS],
     write: true,
     strict: false,
     seed: 0,
@@ -78,6 +86,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         args.peers = v === 'none' ? [] : list(flag, v, PEERS);
         break;
       }
+      case '--models': args.models = list(flag, value(), MODELS); break;
       case '--epochs': args.epochs = int(flag, value(), 1); break;
       case '--warmup': args.warmup = int(flag, value(), 0); break;
       case '--seed': args.seed = int(flag, value(), 0); break;

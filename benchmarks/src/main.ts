@@ -81,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
   const report: Report = {
     schema: 'tinytape-bench/1',
     mode: plan.mode,
-    args: { families: args.families, devices: args.devices, peers: args.peers, seed: args.seed },
+    args: { families: args.families, models: args.models, devices: args.devices, peers: args.peers, seed: args.seed },
     machine,
     plan,
     throughput: [],
@@ -154,8 +154,8 @@ async function main(argv: string[]): Promise<number> {
 /**
  * Adds a note for every failure, leak, in-step readback and perplexity disagreement, and says
  * whether the run counts as failed: tinytape failing always does; with --strict, so does anything
- * that did not run (a device without an adapter, a peer that would not load) except a model that
- * tinytape does not have yet. Figures themselves are never judged.
+ * that did not run (a device without an adapter, a peer that would not load). Figures themselves
+ * are never judged.
  */
 function collectProblems(r: Report, strict: boolean): boolean {
   let failed = false;
@@ -173,7 +173,6 @@ function collectProblems(r: Report, strict: boolean): boolean {
       r.notes.push(`${t.label}: ${s.name} skipped: ${s.reason}`);
       if (strict) failed = true;
     }
-    if (t.skippedReason !== undefined) r.notes.push(`${t.label}: skipped: ${t.skippedReason}`);
     if (t.liveTensors.afterDispose !== t.liveTensors.before) r.notes.push(`${t.label}: ${liveTensorLine(t.liveTensors)}`);
     for (const a of t.agreement) {
       if (a.relDiff > AGREEMENT_TOLERANCE) r.notes.push(`${t.label}: ${a.name} perplexity ${a.perplexity.toFixed(3)} differs from ${a.reference}'s ${a.referencePerplexity.toFixed(3)} by ${(a.relDiff * 100).toFixed(2)}%`);

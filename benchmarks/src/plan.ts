@@ -3,10 +3,24 @@
  * 35 steps, the first 10,000 characters, lr 1, clipping 1); the quick plan keeps every code path but
  * shrinks sizes so that CI can run it once in well under two minutes on two cores.
  */
-import type { BenchArgs } from './args.ts';
+import type { BenchArgs, ModelName, PeerName } from './args.ts';
 
-/** Which model a training run builds (see models.ts). */
-export type ModelKind = 'scratch-rnn' | 'concise-rnn';
+/** Which model a training run builds (see models.ts): d2l §8.5's scratch RNN, or §8.6's RNNModel around nn.RNN, nn.GRU or nn.LSTM. */
+export type ModelKind = ModelName;
+
+/** The recurrent cell of a concise model kind, or null for the scratch RNN. */
+export function conciseCell(model: ModelKind): 'rnn' | 'gru' | 'lstm' | null {
+  switch (model) {
+    case 'scratch-rnn':
+      return null;
+    case 'concise-rnn':
+      return 'rnn';
+    case 'concise-gru':
+      return 'gru';
+    case 'concise-lstm':
+      return 'lstm';
+  }
+}
 
 /** One training configuration. */
 export interface TrainConfig {
@@ -18,6 +32,8 @@ export interface TrainConfig {
   maxTokens: number;
   lr: number;
   clip: number;
+  /** The peers run on this config (throughput only); all requested ones when absent. */
+  peers?: readonly PeerName[];
 }
 
 /** How many epochs each training run does. */
@@ -68,16 +84,24 @@ const RNN_MATMULS: MatmulShape[] = [
 ];
 
 export function makePlan(args: BenchArgs): Plan {
+  const plan = modePlan(args);
+  plan.throughput.configs = plan.throughput.configs.filter((c) => args.models.includes(c.model));
+  return plan;
+}
+
+/** Everything the mode runs, before `--models` narrows the throughput configs. */
+function modePlan(args: BenchArgs): Plan {
   const quick = args.quick;
   const epochs = (dflt: number) => args.epochs ?? dflt;
   const warmup = (dflt: number) => args.warmup ?? dflt;
   if (quick) {
     // 3,000 tokens at batch 32 × 35 steps is two batches per epoch: enough for a carried-over state.
     const tiny: TrainConfig = { ...BOOK, hidden: 64, maxTokens: 3_000 };
+    const concise = (model: ModelKind): TrainConfig => ({ ...tiny, model, hidden: 32 });
     return {
       mode: 'quick',
       seed: args.seed,
-      throughput: { configs: [tiny, { ...tiny, model: 'concise-rnn', hidden: 32 }], warmup: warmup(1), epochs: epochs(2) },
+      throughput: { configs: [tiny, concise('concise-rnn'), concise('concise-gru'), concise('concise-lstm')], warmup: warmup(1), epochs: epochs(2) },
       scaling: { base: { ...tiny, hidden: 32 }, hidden: [32, 64], batch: [8, 32], warmup: warmup(0), epochs: epochs(1) },
       kernels: {
         matmul: [...RNN_MATMULS, { label: '1024³', m: 1024, k: 1024, n: 1024, skipCpu: true }],
@@ -91,10 +115,21 @@ export function makePlan(args: BenchArgs): Plan {
   return {
     mode: 'full',
     seed: args.seed,
-    // d2l §8.6 trains the concise RNN with 256 hidden units.
-    // Three measured epochs, not more: TensorFlow.js's cpu backend needs over a minute per epoch at
-    // 512 hidden units on this kind of machine, and every contender runs every round.
-    throughput: { configs: [BOOK, { ...BOOK, model: 'concise-rnn', hidden: 256 }], warmup: warmup(1), epochs: epochs(3) },
+    // d2l §8.6 trains the concise models with 256 hidden units (chapter 9 keeps that size for the GRU
+    // and LSTM). Three measured epochs, not more: TensorFlow.js's cpu backend needs over a minute per
+    // epoch at 512 hidden units on this kind of machine, and every contender runs every round. For the
+    // same reason it sits out the GRU and LSTM here (one to two minutes per epoch each, which would
+    // add a quarter of an hour); the quick plan still runs it on every model.
+    throughput: {
+      configs: [
+        BOOK,
+        { ...BOOK, model: 'concise-rnn', hidden: 256 },
+        { ...BOOK, model: 'concise-gru', hidden: 256, peers: ['tfjs-wasm', 'jax-wasm'] },
+        { ...BOOK, model: 'concise-lstm', hidden: 256, peers: ['tfjs-wasm', 'jax-wasm'] },
+      ],
+      warmup: warmup(1),
+      epochs: epochs(3),
+    },
     scaling: { base: BOOK, hidden: [128, 256, 512, 1024], batch: [8, 32, 128], warmup: warmup(1), epochs: epochs(2) },
     kernels: {
       matmul: [...RNN_MATMULS, { label: '1024³', m: 1024, k: 1024, n: 1024 }],
@@ -106,14 +141,22 @@ export function makePlan(args: BenchArgs): Plan {
   };
 }
 
+/** Gate blocks stacked in a concise cell's weights (PyTorch's layout); the scratch RNN has one. */
+export function gateBlocks(model: ModelKind): number {
+  const cell = conciseCell(model);
+  return cell === 'gru' ? 3 : cell === 'lstm' ? 4 : 1;
+}
+
 /**
- * Floating-point operations per token of the scratch RNN: the forward pass multiplies by W_xh (V·H,
- * counted though the input is one-hot, as the book's code does a dense matmul), W_hh (H·H) and
- * W_hq (H·V), two FLOPs per multiply-add; the backward pass costs about twice the forward.
- * Elementwise work (tanh, bias, softmax) is left out: it is O(H + V), not O(H²).
+ * Floating-point operations per token: the forward pass multiplies by the input weights (G·V·H,
+ * counted though the input is one-hot, as both the book's code and PyTorch's layers do a dense
+ * matmul), the recurrent weights (G·H·H) and the output layer (H·V), two FLOPs per multiply-add,
+ * with G gate blocks (1 for an RNN, 3 for a GRU, 4 for an LSTM); the backward pass costs about
+ * twice the forward. Elementwise work (gates, bias, softmax) is left out: it is O(G·H + V), not O(H²).
  */
-export function flopsPerToken(hidden: number, vocab: number): number {
-  return 3 * 2 * (hidden * hidden + 2 * hidden * vocab);
+export function flopsPerToken(model: ModelKind, hidden: number, vocab: number): number {
+  const g = gateBlocks(model);
+  return 3 * 2 * (g * (hidden * hidden + hidden * vocab) + hidden * vocab);
 }
 
 export function describeConfig(c: TrainConfig): string {

@@ -4,11 +4,12 @@
  * throughput ratio compares the same computation.
  */
 import { type Batch, type Vocab, loadDataTimeMachine } from '@tinytape/data';
-import { getParams } from '@tinytape/rnn';
+import { getParams, parameters } from '@tinytape/rnn';
 import { cpu, manualSeed } from '@tinytape/tensor';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TrainConfig } from './plan.ts';
+import { buildModel } from './models.ts';
+import { type TrainConfig, conciseCell } from './plan.ts';
 
 /** The repository root: the bundle lives in benchmarks/dist, the sources in benchmarks/src. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -19,6 +20,7 @@ export function defaultDataDir(): string {
 
 /** d2l's scratch parameters as host arrays: W_xh [V,H], W_hh [H,H], b_h [H], W_hq [H,V], b_q [V]. */
 export interface ScratchInit {
+  kind: 'scratch';
   vocab: number;
   hidden: number;
   W_xh: Float32Array;
@@ -27,6 +29,26 @@ export interface ScratchInit {
   W_hq: Float32Array;
   b_q: Float32Array;
 }
+
+/**
+ * A concise model's parameters as host arrays, in PyTorch's layout (what tinytape's RNNModel holds):
+ * weight_ih [G·H, V], weight_hh [G·H, H], bias_ih and bias_hh [G·H], linear.weight [V, H],
+ * linear.bias [V], with G gate blocks in PyTorch's order (GRU r, z, n; LSTM i, f, g, o).
+ */
+export interface ConciseInit {
+  kind: 'concise';
+  cell: 'rnn' | 'gru' | 'lstm';
+  vocab: number;
+  hidden: number;
+  weight_ih: Float32Array;
+  weight_hh: Float32Array;
+  bias_ih: Float32Array;
+  bias_hh: Float32Array;
+  linear_weight: Float32Array;
+  linear_bias: Float32Array;
+}
+
+export type ModelInit = ScratchInit | ConciseInit;
 
 export interface Workload {
   config: TrainConfig;
@@ -37,7 +59,7 @@ export interface Workload {
   /** Tokens one epoch trains on (targets counted, as d2l's timer does). */
   tokensPerEpoch: number;
   /** The initial parameters tinytape draws with `manualSeed(seed)`; peers start from a copy. */
-  init: ScratchInit;
+  init: ModelInit;
   seed: number;
 }
 
@@ -67,9 +89,15 @@ export async function makeWorkload(config: TrainConfig, seed: number, dataDir: s
     // The sequential iterator's random offset can change the batch count by one between epochs, so
     // this is the first epoch's; each run counts its own epochs' tokens when timing.
     tokensPerEpoch: first.reduce((n, b) => n + b.Y.length, 0),
-    init: await scratchInit(vocab.length, config.hidden, seed),
+    init: await modelInit(config, vocab.length, seed),
     seed,
   };
+}
+
+/** The parameters tinytape starts `config` from, read back to the host for the peers. */
+export async function modelInit(config: TrainConfig, vocab: number, seed: number): Promise<ModelInit> {
+  const cell = conciseCell(config.model);
+  return cell === null ? scratchInit(vocab, config.hidden, seed) : conciseInit(config, cell, vocab, seed);
 }
 
 /**
@@ -81,7 +109,35 @@ export async function scratchInit(vocab: number, hidden: number, seed: number): 
   const params = getParams(vocab, hidden, cpu());
   const [W_xh, W_hh, b_h, W_hq, b_q] = await Promise.all(params.map(async (p) => new Float32Array(await p.toArray())));
   for (const p of params) p.dispose();
-  return { vocab, hidden, W_xh: W_xh!, W_hh: W_hh!, b_h: b_h!, W_hq: W_hq!, b_q: b_q! };
+  return { kind: 'scratch', vocab, hidden, W_xh: W_xh!, W_hh: W_hh!, b_h: b_h!, W_hq: W_hq!, b_q: b_q! };
+}
+
+/**
+ * Builds the concise model once more on the CPU with the same seed (tinytape draws on the host, so
+ * these are the numbers every device starts from) and reads its parameters back by their PyTorch names.
+ */
+async function conciseInit(config: TrainConfig, cell: ConciseInit['cell'], vocab: number, seed: number): Promise<ConciseInit> {
+  const net = buildModel(config, vocab, cpu(), seed);
+  const named = new Map<string, Float32Array>();
+  for (const [name, p] of net.namedParameters()) named.set(name, new Float32Array(await p.toArray()));
+  for (const p of parameters(net)) p.dispose();
+  const get = (name: string): Float32Array => {
+    const a = named.get(name);
+    if (a === undefined) throw new Error(`concise ${cell}: tinytape's model has no parameter "${name}" (has ${[...named.keys()].join(', ')})`);
+    return a;
+  };
+  return {
+    kind: 'concise',
+    cell,
+    vocab,
+    hidden: config.hidden,
+    weight_ih: get('rnn.weight_ih_l0'),
+    weight_hh: get('rnn.weight_hh_l0'),
+    bias_ih: get('rnn.bias_ih_l0'),
+    bias_hh: get('rnn.bias_hh_l0'),
+    linear_weight: get('linear.weight'),
+    linear_bias: get('linear.bias'),
+  };
 }
 
 /** Tokens in a list of batches (targets, as d2l counts them). */

@@ -47,7 +47,7 @@ export async function runScaling(
   for (const point of points.values()) {
     const label = `[scaling ${describeConfig(point.config)}]`;
     const work = await makeWorkload(point.config, seed, dataDir);
-    point.flopsPerToken = flopsPerToken(point.config.hidden, work.vocabSize);
+    point.flopsPerToken = flopsPerToken(point.config.model, point.config.hidden, work.vocabSize);
     const liveTensorsBefore = engine.liveTensors;
     const contenders: Contender[] = [];
     for (const [name, device] of Object.entries(devices)) {

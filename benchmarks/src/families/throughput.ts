@@ -7,7 +7,6 @@ import type { DeviceName, PeerName } from '../args.ts';
 import { type Contender, errorLine } from '../contender.ts';
 import { type InterleavedRun, type SkippedContender, runInterleaved } from '../interleave.ts';
 import { log } from '../log.ts';
-import { ModelUnavailable } from '../models.ts';
 import { jaxContender } from '../peers/jax.ts';
 import { tfjsContender } from '../peers/tfjs.ts';
 import { type EpochPlan, type TrainConfig, describeConfig, flopsPerToken } from '../plan.ts';
@@ -20,8 +19,8 @@ export interface ThroughputResult extends InterleavedRun {
   tokensPerEpoch: number;
   flopsPerToken: number;
   epochPlan: EpochPlan;
-  /** Set when the whole config was skipped (e.g. the concise model is not there yet). */
-  skippedReason?: string;
+  /** Requested peers the plan does not run on this config (see plan.ts). */
+  peersLeftOut: PeerName[];
 }
 
 /** Devices by name: a Device, or why it is unavailable. */
@@ -39,27 +38,23 @@ export async function runThroughput(
   for (const config of configs) {
     const label = `[throughput ${describeConfig(config)}]`;
     const work = await makeWorkload(config, seed, dataDir);
-    const flops = flopsPerToken(config.hidden, work.vocabSize);
+    const flops = flopsPerToken(config.model, config.hidden, work.vocabSize);
     const base = { config, label: describeConfig(config), tokensPerEpoch: work.tokensPerEpoch, flopsPerToken: flops, epochPlan };
     const liveTensorsBefore = engine.liveTensors;
-    const { contenders, skipped, unavailable } = await makeContenders(config, work, devices, config.model === 'scratch-rnn' ? peers : [], seed);
-    if (unavailable !== undefined) {
-      log(`${label} skipped: ${unavailable}`);
-      const n = engine.liveTensors;
-      const liveTensors = { before: liveTensorsBefore, start: n, end: n, afterDispose: n };
-      results.push({ ...base, runs: [], skipped, ratios: [], agreement: [], liveTensors, skippedReason: unavailable });
-      continue;
-    }
+    const planned = peers.filter((p) => config.peers === undefined || config.peers.includes(p));
+    const peersLeftOut = peers.filter((p) => !planned.includes(p));
+    if (peersLeftOut.length > 0) log(`${label} not run on this config by the plan: ${peersLeftOut.join(', ')}`);
+    const { contenders, skipped } = await makeContenders(config, work, devices, planned, seed);
     for (const s of skipped) log(`${label} ${s.name} skipped: ${s.reason}`);
     const run = await runInterleaved(label, contenders, work, epochPlan, flops, liveTensorsBefore);
-    results.push({ ...base, ...run, skipped });
+    results.push({ ...base, ...run, skipped, peersLeftOut });
   }
   return results;
 }
 
 /**
- * tinytape on each available device, then the peers. A contender that cannot be created is listed
- * as skipped with its reason; a model tinytape cannot build skips the whole config.
+ * tinytape on each available device, then the peers, which start from a copy of tinytape's initial
+ * parameters (`work.init`). A contender that cannot be created is listed as skipped with its reason.
  */
 async function makeContenders(
   config: TrainConfig,
@@ -67,7 +62,7 @@ async function makeContenders(
   devices: Devices,
   peers: PeerName[],
   seed: number,
-): Promise<{ contenders: Contender[]; skipped: SkippedContender[]; unavailable?: string }> {
+): Promise<{ contenders: Contender[]; skipped: SkippedContender[] }> {
   const contenders: Contender[] = [];
   const skipped: SkippedContender[] = [];
   for (const [name, device] of Object.entries(devices)) {
@@ -78,10 +73,6 @@ async function makeContenders(
     try {
       contenders.push(tinytapeContender(config, work.vocabSize, device!, seed));
     } catch (error) {
-      if (error instanceof ModelUnavailable) {
-        for (const c of contenders) await c.dispose();
-        return { contenders: [], skipped, unavailable: error.message };
-      }
       skipped.push({ name: `tinytape/${name}`, reason: errorLine(error) });
     }
   }

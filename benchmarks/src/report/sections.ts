@@ -30,6 +30,8 @@ export function reportBlocks(r: Report): Block[] {
           `1-minute load average ${m.loadAverageStart.toFixed(2)} at start, ${m.loadAverageEnd?.toFixed(2) ?? '–'} at end (this run's own threads included)`,
         `WebGPU adapter: ${m.adapter}${m.softwareAdapter ? ' (a software GPU: WGSL kernels run on the CPU cores)' : ''}`,
         `Node ${m.node}; tinytape ${m.tinytape} (commit ${m.commit}); ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(', ') || 'no peers loaded'}`,
+        // A run narrowed with --only, --models, --devices or --peers must say so, or it reads as a full report.
+        `ran: ${r.args.families.join(', ')}; throughput models ${r.args.models.join(', ')}; devices ${r.args.devices.join(', ')}; peers ${r.args.peers.join(', ') || 'none'}`,
         `date: ${m.date}; run took ${Math.round(r.seconds)} s; seed ${r.args.seed}`,
       ],
     },
@@ -50,15 +52,16 @@ function throughputBlocks(results: ThroughputResult[]): Block[] {
       text:
         'tokens/s as d2l defines it (tokens of an epoch / wall time of the epoch, its one loss readback included), median of the ' +
         'measured epochs after the warm-up. Contenders run interleaved, one epoch each per round, on the same batches from the same ' +
-        'initial parameters; "a ÷ this" is the median over rounds of a\'s tokens/s divided by this contender\'s in the same round.',
+        'initial parameters; "a ÷ this" is the median over rounds of a\'s tokens/s divided by this contender\'s in the same round. ' +
+        'scratch-rnn is d2l §8.5\'s model; concise-rnn, concise-gru and concise-lstm are §8.6\'s RNNModel around nn.RNN, nn.GRU ' +
+        'and nn.LSTM (PyTorch\'s equations and layout). GFLOP/s = tokens/s × FLOPs per token, 3 × 2·(G·(H·H + H·V) + H·V) ' +
+        'with G gate blocks (1 for an RNN, 3 for a GRU, 4 for an LSTM) and V the vocabulary.',
     },
   ];
+  const summary = summaryTable(results);
+  if (summary !== null) blocks.push({ kind: 'heading', level: 3, text: 'Summary: tokens/s (tinytape/cpu ÷ contender)' }, summary);
   for (const t of results) {
     blocks.push({ kind: 'heading', level: 3, text: `${t.label} — lr ${t.config.lr}, clip ${t.config.clip}, ${t.tokensPerEpoch} tokens/epoch, ${t.epochPlan.warmup} warm-up + ${plural(t.epochPlan.epochs, 'measured epoch')}` });
-    if (t.skippedReason !== undefined) {
-      blocks.push({ kind: 'text', text: `skipped: ${t.skippedReason}` });
-      continue;
-    }
     const ours = t.runs.filter((r) => !r.isPeer && r.status === 'ok');
     const ratioTo = (of: string, to: string) => t.ratios.find((x) => x.of === of && x.to === to)?.ratio;
     const headers = ['contender', 'tokens/s', 'min–max', 'GFLOP/s', `perplexity`, 'Δ ppl vs ref', ...ours.map((o) => `${o.name} ÷ this`)];
@@ -78,13 +81,19 @@ function throughputBlocks(results: ThroughputResult[]): Block[] {
     // Reasons are long: the notes at the top carry them, the table only says what happened.
     for (const s of t.skipped) rows.push([s.name, 'skipped (see notes)', '', '', '', '', ...ours.map(() => '')]);
     blocks.push({ kind: 'table', headers, rows, align: ['l', 'r', 'r', 'r', 'r', 'r', ...ours.map(() => 'r' as const)] });
+    if (t.peersLeftOut.length > 0) {
+      blocks.push({
+        kind: 'text',
+        text: `Not run on this config: ${t.peersLeftOut.join(', ')} — left out by the plan to keep the run short (see plan.ts); the quick run has every peer on every model.`,
+      });
+    }
     const ref = t.agreement[0]?.reference;
     if (ref !== undefined) {
       blocks.push({
         kind: 'text',
         text:
           `Perplexity after ${plural(t.agreement[0]!.epochs, 'epoch')}; Δ is relative to ${ref} (same initial parameters` +
-          `${t.config.model === 'scratch-rnn' ? ', drawn N(0, 0.01²)' : ''}, same batches, lr ${t.config.lr}, clip ${t.config.clip}); above ${pct(AGREEMENT_TOLERANCE)} is flagged DIFFERS.`,
+          `${t.config.model === 'scratch-rnn' ? ', drawn N(0, 0.01²)' : ", drawn U(±1/√H) as PyTorch's layers do, copied to the peers in PyTorch's layout"}, same batches, lr ${t.config.lr}, clip ${t.config.clip}); above ${pct(AGREEMENT_TOLERANCE)} is flagged DIFFERS.`,
       });
     }
     const gpuRuns = t.runs.filter((r) => r.gpu !== undefined);
@@ -99,6 +108,29 @@ function throughputBlocks(results: ThroughputResult[]): Block[] {
     blocks.push(memoryTable(t.runs), { kind: 'text', text: liveTensorLine(t.liveTensors) });
   }
   return blocks;
+}
+
+/**
+ * One row per contender, one column per config: its tokens/s and, beside it, how many times faster
+ * tinytape on the CPU was in the same rounds — the figures the README quotes.
+ */
+function summaryTable(results: ThroughputResult[]): Block | null {
+  if (results.length < 2) return null;
+  const names = [...new Set(results.flatMap((t) => [...t.runs.map((r) => r.name), ...t.skipped.map((s) => s.name)]))];
+  const cell = (t: ThroughputResult, name: string): string => {
+    const run = t.runs.find((r) => r.name === name);
+    if (run === undefined) return t.skipped.some((s) => s.name === name) ? 'skipped' : t.peersLeftOut.some((p) => p === name) ? 'not run' : '–';
+    if (run.status !== 'ok') return 'failed';
+    const ratioOf = (of: string, to: string) => t.ratios.find((x) => x.of === of && x.to === to)?.ratio;
+    if (name === 'tinytape/cpu') return `${num(run.tokensPerSec)} (1×)`;
+    return `${num(run.tokensPerSec)} (${times(ratioOf('tinytape/cpu', name) ?? inverse(ratioOf(name, 'tinytape/cpu')))})`;
+  };
+  return {
+    kind: 'table',
+    headers: ['contender', ...results.map((t) => `${t.config.model} H=${t.config.hidden}`)],
+    rows: names.map((name) => [name, ...results.map((t) => cell(t, name))]),
+    align: ['l', ...results.map(() => 'r' as const)],
+  };
 }
 
 /** tinytape's global live-tensor count over a run; the count after freeing must be the one before. */

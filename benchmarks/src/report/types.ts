@@ -18,7 +18,7 @@ export interface RssSample {
 export interface Report {
   schema: 'tinytape-bench/1';
   mode: Plan['mode'];
-  args: Pick<BenchArgs, 'families' | 'devices' | 'peers' | 'seed'>;
+  args: Pick<BenchArgs, 'families' | 'models' | 'devices' | 'peers' | 'seed'>;
   machine: MachineInfo;
   plan: Plan;
   throughput: ThroughputResult[];
