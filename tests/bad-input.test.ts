@@ -166,8 +166,16 @@ describe('tensor ops: wrong shapes, dtypes and devices give typed errors naming 
     await expectReject(f([2]).item(), StateError, 'item: tensor has 2 elements');
   });
 
-  // Found by this catalogue; the fix belongs in ops/creation.ts and ops/elementwise.ts.
-  it.todo('zeros/cast with a dtype string other than float32/int32 (e.g. "float64" from untyped JS) is not refused yet');
+  // Plain JavaScript can pass any string where TypeScript allows only the two dtypes.
+  it.each([
+    ['zeros', () => zeros([2], { dtype: 'float64' as never })],
+    ['full', () => full([2], 1, { dtype: 'int8' as never })],
+    ['tensor', () => tensor([1, 2], { dtype: 'float16' as never })],
+    ['arange', () => arange(0, 3, 1, { dtype: 'bool' as never })],
+    ['cast', () => f([2]).cast('float64' as never)],
+  ] as const)('%s: an unknown dtype string', (_name, fn) => {
+    expectThrow(fn, DTypeError, /unknown dtype "[a-z0-9]+": tinytape tensors are 'float32' or 'int32'/);
+  });
 });
 
 // ------------------------------------------------------------------------------------------------ loss

@@ -1,5 +1,5 @@
 import type { Device } from '../device.ts';
-import type { DType, TypedArray } from '../dtype.ts';
+import { type DType, type TypedArray, checkDtype } from '../dtype.ts';
 import { isGradEnabled } from '../engine.ts';
 import { DTypeError, DeviceError, StateError, fmtShape } from '../errors.ts';
 import { sizeOf } from '../shape.ts';
@@ -7,6 +7,7 @@ import { Storage, Tensor } from '../tensor.ts';
 
 /** A fresh zero-filled tensor on `device`; ops allocate their outputs with it. */
 export function allocTensor(device: Device, shape: readonly number[], dtype: DType): Tensor {
+  checkDtype(dtype);
   const size = sizeOf(shape);
   return new Tensor(shape, dtype, new Storage(device, device.backend.alloc(size, dtype), size));
 }
