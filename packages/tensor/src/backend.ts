@@ -87,6 +87,20 @@ export interface Backend {
     rows: number,
     cols: number,
   ): void;
+  /**
+   * One GRU time step, elementwise over [batch, hidden] (PyTorch's equations): with xp the step's input
+   * projection [batch, 3·hidden] (b_ih included) and hp = h·W_hhᵀ [batch, 3·hidden] (no bias),
+   * r = σ(xp_r + (hp_r + b_r)), z = σ(xp_z + (hp_z + b_z)), n = tanh(xp_n + r ⊙ (hp_n + b_n)),
+   * out = n + z ⊙ (h − n), where `bias` is b_hh [3·hidden] and h [batch, hidden] the previous state.
+   */
+  gruCell(xp: BackendBuffer, hp: BackendBuffer, bias: BackendBuffer, h: BackendBuffer, out: BackendBuffer, batch: number, hidden: number): void;
+  /**
+   * One LSTM time step, elementwise over [batch, hidden]: gates = xp + hp ([batch, 4·hidden], blocks
+   * i, f, g, o; both biases already in xp), c' = σ(f) ⊙ c + σ(i) ⊙ tanh(g), h' = σ(o) ⊙ tanh(c').
+   */
+  lstmCell(
+    xp: BackendBuffer, hp: BackendBuffer, c: BackendBuffer, outH: BackendBuffer, outC: BackendBuffer, batch: number, hidden: number,
+  ): void;
   /** Converts between dtypes (float32 -> int32 truncates toward zero). */
   cast(x: BackendBuffer, out: BackendBuffer, size: number, from: DType, to: DType): void;
 }

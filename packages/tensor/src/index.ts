@@ -33,3 +33,4 @@ export * from './ops/inplace.ts';
 export * from './ops/transfer.ts';
 export type { WebGPUBackend } from './backends/webgpu/index.ts';
 export { startProfile, formatProfile, type Profile, type KernelTiming } from './profile.ts';
+export * from './ops/recurrent-cells.ts';

@@ -4,14 +4,15 @@
  * Run step by step, every time step records a dozen ops, and backward then pays for each of them: the
  * slice of the input projection taken at step t sends back a gradient as large as the whole projection,
  * and the recurrent weight's gradient is summed one [batch, hidden] product at a time. Recorded as one op,
- * the forward runs the same cell functions (cells.ts) with recording off, and the backward
+ * the forward runs with recording off — the RNN cell as in cells.ts, the GRU and LSTM cells as one
+ * kernel each per step (gruCell, lstmCell) after the recurrent matmul — and the backward
  * (sequence-grad.ts) walks time once, keeping per step only what truly depends on the previous step,
  * then forms the weight gradients with one matmul over all steps. Outputs and gradients equal the
- * step-by-step composition (tests/recurrent-sequence.test.ts checks both devices).
+ * step-by-step composition (packages/rnn/test/sequence.test.ts checks both devices).
  */
 import { noGrad } from '@tinytape/autograd';
-import { type Tensor, concat, recordOp, scope, slice, stack } from '@tinytape/tensor';
-import { type CellKind, type Nonlinearity, type StepWeights, gruStep, lstmStep, rnnStep } from './cells.ts';
+import { type Tensor, concat, gruCell, lstmCell, matmul, recordOp, scope, slice, stack } from '@tinytape/tensor';
+import { type CellKind, type Nonlinearity, type StepWeights, rnnStep } from './cells.ts';
 import './sequence-grad.ts';
 
 /** What `recurrentSequence` records besides its tensors; its gradient rule reads them back. */
@@ -49,8 +50,11 @@ export function recurrentSequence(
       for (let s = 0; s < numSteps; s++) {
         const t = attrs.reverse ? numSteps - 1 - s : s;
         const x = slice(xp, 0, t * batch, (t + 1) * batch);
-        if (attrs.mode === 'lstm') [h, c] = lstmStep(x, h, c!, w);
-        else h = attrs.mode === 'gru' ? gruStep(x, h, w) : rnnStep(x, h, w, attrs.nonlinearity);
+        // The gated cells run as one kernel after the recurrent product (the same arithmetic as
+        // gruStep/lstmStep in cells.ts, which the step-by-step form records op by op).
+        if (attrs.mode === 'lstm') [h, c] = lstmCell(x, matmul(h, w.wHh, { transB: true }), c!);
+        else if (attrs.mode === 'gru') h = gruCell(x, matmul(h, w.wHh, { transB: true }), w.bHh, h);
+        else h = rnnStep(x, h, w, attrs.nonlinearity);
         hs[t] = h;
         if (c !== undefined) cs[t] = c;
       }

@@ -1,6 +1,7 @@
 import type { Backend, BackendBuffer, BackendMemory } from '../../backend.ts';
 import { BYTES_PER_ELEMENT, type DType, type TypedArray, typedArrayFor } from '../../dtype.ts';
 import { binary } from './binary.ts';
+import { gruCell, lstmCell } from './cells.ts';
 import { copy } from './copy.ts';
 import { axpy, cast, fill, scalar, unary } from './elementwise.ts';
 import { gather, oneHot, scatterAdd } from './index-ops.ts';
@@ -120,6 +121,8 @@ export function createCpuBackend(): Backend {
     gather: (table, indices, out, p) => gather(any(table), i32(indices), any(out), p),
     scatterAdd: (src, indices, out, p) => scatterAdd(f32(src), i32(indices), f32(out), p),
     oneHot: (indices, out, numIndices, depth) => oneHot(i32(indices), f32(out), numIndices, depth),
+    gruCell: (xp, hp, bias, h, out, batch, hidden) => gruCell(f32(xp), f32(hp), f32(bias), f32(h), f32(out), batch, hidden),
+    lstmCell: (xp, hp, c, outH, outC, batch, hidden) => lstmCell(f32(xp), f32(hp), f32(c), f32(outH), f32(outC), batch, hidden),
     softmax: (x, out, rows, cols, log) => softmax(f32(x), f32(out), rows, cols, log),
     crossEntropy: (logits, targets, out, rows, cols) => crossEntropy(f32(logits), i32(targets), f32(out), rows, cols),
     crossEntropyBackward: (logits, targets, gradOut, out, rows, cols) =>

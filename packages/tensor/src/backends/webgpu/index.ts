@@ -24,6 +24,7 @@ import type {
 } from '../../backend.ts';
 import type { DType, TypedArray } from '../../dtype.ts';
 import { type ContextOptions, GpuBuf, GpuContext, type Stats } from './context.ts';
+import * as cells from './cells.ts';
 import * as ew from './elementwise.ts';
 import * as idx from './indexing.ts';
 import * as mm from './matmul.ts';
@@ -224,6 +225,16 @@ export class WebGPUBackend implements Backend {
 
   copy(src: BackendBuffer, dst: BackendBuffer, p: CopyParams): void {
     st.copy(this.ctx, buf(src), buf(dst), p);
+  }
+
+  gruCell(xp: BackendBuffer, hp: BackendBuffer, bias: BackendBuffer, h: BackendBuffer, out: BackendBuffer, batch: number, hidden: number): void {
+    cells.gruCell(this.ctx, buf(xp), buf(hp), buf(bias), buf(h), buf(out), batch, hidden);
+  }
+
+  lstmCell(
+    xp: BackendBuffer, hp: BackendBuffer, c: BackendBuffer, outH: BackendBuffer, outC: BackendBuffer, batch: number, hidden: number,
+  ): void {
+    cells.lstmCell(this.ctx, buf(xp), buf(hp), buf(c), buf(outH), buf(outC), batch, hidden);
   }
 
   gather(table: BackendBuffer, indices: BackendBuffer, out: BackendBuffer, p: GatherParams): void {
