@@ -3,7 +3,7 @@
 // The peers (TensorFlow.js, jax-js) and `webgpu` stay external: tfjs-backend-wasm finds its .wasm
 // files next to its own module, and Dawn is a native addon, so all three must load from
 // benchmarks/node_modules at run time — which is why the bundle is written inside benchmarks/.
-import { build } from 'esbuild';
+import { bundleForNode } from '../scripts/build.mjs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,17 +12,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outfile = path.join(here, 'dist/bench.mjs');
 
-await build({
-  entryPoints: [path.join(here, 'src/main.ts')],
-  outfile,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  sourcemap: true,
-  external: ['webgpu', '@tensorflow/*', '@jax-js/*'],
-  logLevel: 'warning',
-});
+await bundleForNode(path.join(here, 'src/main.ts'), outfile, { external: ['webgpu', '@tensorflow/*', '@jax-js/*'] });
 
 // Dawn's Vulkan loader wants a runtime directory; a fresh one keeps lavapipe from complaining.
 process.env.XDG_RUNTIME_DIR ??= mkdtempSync(path.join(tmpdir(), 'tinytape-bench-'));

@@ -2,7 +2,7 @@
 // and runs its `main(argv)`. The exercises use the packages' TypeScript sources directly, so plain Node
 // cannot load them; bundling takes well under a second. The bundle goes to scripts/dist/ (git-ignored),
 // inside the repository so that `webgpu`, kept external like in the CLI bundle, still resolves.
-import { build } from 'esbuild';
+import { bundleForNode } from '../build.mjs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,17 +10,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 export async function runExercise(name, argv) {
   const outfile = path.join(here, '../dist', `exercise-${name}.mjs`);
-  await build({
-    entryPoints: [path.join(here, `${name}.ts`)],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    sourcemap: true,
-    external: ['webgpu'],
-    logLevel: 'warning',
-  });
+  await bundleForNode(path.join(here, `${name}.ts`), outfile);
   const { main } = await import(outfile);
   try {
     process.exitCode = await main(argv);
