@@ -11,8 +11,8 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, open, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dataDir, run } from './cli-harness.ts';
 import { noGrad } from '@tinytape/autograd';
 import { CharVocab, DataError, Vocab, download, loadDataTimeMachine, readTimeMachine } from '@tinytape/data';
 import {
@@ -29,8 +29,6 @@ import {
 } from '../packages/rnn/src/index.ts';
 import { decodeSafetensors, encodeSafetensors } from '../packages/rnn/src/io/safetensors.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const dataDir = process.env.TINYTAPE_DATA_DIR ?? path.resolve(here, '../../shared/data');
 let dir = '';
 /** A tiny scratch-RNN checkpoint trained on The Time Machine, for the generate and resume cases. */
 let ckpt = '';
@@ -53,12 +51,6 @@ function tiny(overrides: Record<string, string | undefined> = {}): string[] {
 }
 const TINY = tiny();
 
-async function run(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), tty: false });
-  return { code, out, err };
-}
 
 /** The CLI's contract for bad input: status 2 (unless said otherwise), exactly one stderr line, no stack. */
 async function expectCliError(argv: string[], fragment: string | RegExp, status = 2): Promise<string> {

@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dataDir } from './cli-harness.ts';
 import { loadCorpusTimeMachine } from '../packages/data/src/index.ts';
 import { createModel } from '../packages/rnn/src/index.ts';
 import { Generator, cpu } from '../packages/tensor/src/index.ts';
@@ -10,8 +10,6 @@ import { main as depthMain } from '../scripts/exercises/depth.ts';
 import { evaluatePerplexity } from '../scripts/exercises/overfit.ts';
 import { makeSeries, multiStepPredictions, oneStepPredictions, trainSine, variance } from '../scripts/exercises/sine.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const dataDir = process.env.TINYTAPE_DATA_DIR ?? path.resolve(here, '../../shared/data');
 let dir = '';
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'tinytape-exercises-'));

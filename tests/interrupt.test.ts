@@ -11,11 +11,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dataDir } from './cli-harness.ts';
 import { main } from '../packages/rnn/src/cli/main.ts';
 import { loadCheckpoint, readTrainingState } from '../packages/rnn/src/index.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const dataDir = process.env.TINYTAPE_DATA_DIR ?? path.resolve(here, '../../shared/data');
 let dir = '';
 let cli = '';
 beforeAll(async () => {
