@@ -1,5 +1,6 @@
-import { type Keepable, StateError, add, fmtShape, keep, ones, sameShape, scope, type Tensor } from '@tinytape/tensor';
+import { type Keepable, type MatmulOptions, StateError, add, fmtShape, keep, ones, sameShape, scope, type Tensor } from '@tinytape/tensor';
 import { ACCUMULATED, type GradRule, gradientRule } from './grads/registry.ts';
+import { DEFER_FLUSH_ROWS, DEFER_MAX_ROWS, DeferredProducts } from './deferred-products.ts';
 import { type TapeEntry, clearTape, producer, tape } from './tape.ts';
 import { noGrad } from './no-grad.ts';
 
@@ -29,6 +30,7 @@ export function backward(output: Tensor, opts: BackwardOptions = {}): void {
   }
   noGrad(() => {
     const grads = new Map<Tensor, Tensor>();
+    const deferred = new Map<Tensor, DeferredProducts>();
     grads.set(output, opts.gradient ? opts.gradient.view(output.shape) : ones(output.shape, { device: output.device }));
     try {
       for (let i = tape.length - 1; i >= 0; i--) {
@@ -36,9 +38,10 @@ export function backward(output: Tensor, opts: BackwardOptions = {}): void {
         const g = grads.get(entry.output);
         if (g === undefined) continue;
         grads.delete(entry.output);
-        propagate(entry, g, grads);
+        propagate(entry, g, grads, deferred);
         g.dispose();
       }
+      for (const [leaf, terms] of deferred) if (terms.count > 0) addGradient(grads, leaf, terms.evaluate());
       // What remains belongs to leaves (or to tensors the graph does not go through).
       for (const [t, g] of grads) {
         if (producer.has(t) || !t.requiresGrad) g.dispose();
@@ -46,6 +49,7 @@ export function backward(output: Tensor, opts: BackwardOptions = {}): void {
       }
     } catch (error) {
       for (const g of grads.values()) g.dispose();
+      for (const terms of deferred.values()) terms.dispose();
       throw error;
     } finally {
       if (!opts.retainGraph) clearTape();
@@ -53,7 +57,7 @@ export function backward(output: Tensor, opts: BackwardOptions = {}): void {
   });
 }
 
-function propagate(entry: TapeEntry, g: Tensor, grads: Map<Tensor, Tensor>): void {
+function propagate(entry: TapeEntry, g: Tensor, grads: Map<Tensor, Tensor>, deferred: Map<Tensor, DeferredProducts>): void {
   const rule = gradientRule(entry.op);
   if (rule === undefined) throw new StateError(`backward: no gradient registered for op '${entry.op}'`);
   const tensors = [...entry.inputs, entry.output];
@@ -70,8 +74,20 @@ function propagate(entry: TapeEntry, g: Tensor, grads: Map<Tensor, Tensor>): voi
     const sum = grads.get(input);
     return sum !== undefined && sum.storage.refs === 1 ? sum : null;
   };
+  // Only leaves defer: backward reaches their gradients after the whole walk, by which time every
+  // term has arrived. Terms are xᵀ·y with x and y stored [rows, ·] (see deferred-products.ts).
+  const deferProduct = (k: number, x: Tensor, y: Tensor, o: MatmulOptions): boolean => {
+    const input = entry.inputs[k];
+    if (input === undefined || !input.requiresGrad || producer.has(input) || input.rank !== 2) return false;
+    if (o.transA !== true || o.transB === true || x.rank !== 2 || y.rank !== 2 || x.shape[0]! > DEFER_MAX_ROWS) return false;
+    let terms = deferred.get(input);
+    if (terms === undefined) deferred.set(input, (terms = new DeferredProducts()));
+    terms.add(x, y);
+    if (terms.rows >= DEFER_FLUSH_ROWS) addGradient(grads, input, terms.evaluate());
+    return true;
+  };
   // The sentinel is not a tensor, so the scope leaves it alone; only the input gradients survive.
-  const inputGrads = scope(() => rule(g, { inputs: entry.inputs, output: entry.output, attrs: entry.attrs, accumulator }) as Keepable) as ReturnType<GradRule>;
+  const inputGrads = scope(() => rule(g, { inputs: entry.inputs, output: entry.output, attrs: entry.attrs, accumulator, deferProduct }) as Keepable) as ReturnType<GradRule>;
   const seen = new Set<Tensor>();
   entry.inputs.forEach((input, k) => {
     const result = inputGrads[k] ?? null;
@@ -89,19 +105,24 @@ function propagate(entry: TapeEntry, g: Tensor, grads: Map<Tensor, Tensor>): voi
     // Each map entry owns its own tensor object, so a gradient passed through unchanged becomes a view.
     if (gi === g || seen.has(gi)) gi = gi.view(gi.shape);
     seen.add(gi);
-    const previous = grads.get(input);
-    if (previous === undefined) grads.set(input, gi);
-    else if (previous.storage.refs === 1) {
-      // A weight used at every time step collects one gradient per step: sum them in place when the
-      // running sum's buffer is ours alone, instead of allocating a new sum each time.
-      previous.axpy_(gi, 1);
-      gi.dispose();
-    } else {
-      grads.set(input, add(previous, gi));
-      previous.dispose();
-      gi.dispose();
-    }
+    addGradient(grads, input, gi);
   });
+}
+
+/** Adds `gi` (which the map takes over) to the running gradient sum of `input`. */
+function addGradient(grads: Map<Tensor, Tensor>, input: Tensor, gi: Tensor): void {
+  const previous = grads.get(input);
+  if (previous === undefined) grads.set(input, gi);
+  else if (previous.storage.refs === 1) {
+    // A weight used at every time step collects one gradient per step: sum them in place when the
+    // running sum's buffer is ours alone, instead of allocating a new sum each time.
+    previous.axpy_(gi, 1);
+    gi.dispose();
+  } else {
+    grads.set(input, add(previous, gi));
+    previous.dispose();
+    gi.dispose();
+  }
 }
 
 /** Adds a leaf's gradient into `.grad`, creating it on first use. `.grad` outlives any scope. */

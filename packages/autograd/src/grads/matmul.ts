@@ -7,12 +7,14 @@
 import { type MatmulOptions, type Tensor, matmul, matmulAccumulate_, sumTo } from '@tinytape/tensor';
 import { ACCUMULATED, registerGradient } from './registry.ts';
 
-registerGradient('matmul', (g, { inputs: [a, b], attrs, accumulator }) => {
+registerGradient('matmul', (g, { inputs: [a, b], attrs, accumulator, deferProduct }) => {
   const transA = attrs.transA as boolean;
   const transB = attrs.transB as boolean;
-  // Each gradient is one product x·y; when backward already holds a running sum for that input (a
-  // weight used at every time step), the product is added into it by the kernel itself.
+  // Each gradient is one product x·y. A weight's product with a short contraction (one time step's
+  // batch) is handed to backward, which sums all of them in one matmul at the end; otherwise, when
+  // backward already holds a running sum for that input, the kernel adds the product into it.
   const grad = (k: number, input: Tensor, x: Tensor, y: Tensor, opts: MatmulOptions) => {
+    if (deferProduct(k, x, y, opts)) return ACCUMULATED;
     const into = input.rank === 2 && g.rank === 2 ? accumulator(k) : null;
     if (into !== null) {
       matmulAccumulate_(into, x, y, opts);

@@ -1,4 +1,4 @@
-import type { Tensor } from '@tinytape/tensor';
+import type { MatmulOptions, Tensor } from '@tinytape/tensor';
 
 /** What a gradient rule sees: the forward op's inputs, output and attributes. */
 export interface GradContext {
@@ -12,9 +12,20 @@ export interface GradContext {
    * {@link ACCUMULATED} in place of that gradient. Rules are free to ignore it.
    */
   accumulator: (k: number) => Tensor | null;
+  /**
+   * Offers input k's gradient as the product op(x)·op(y) (matmul options `opts`), for backward to
+   * sum with the other such products of the same input in one matmul at the end (see
+   * deferred-products.ts). Returns true when backward took it: the rule then returns
+   * {@link ACCUMULATED} for that input. Returns false (compute the gradient now) unless input k is a
+   * leaf and the product is a short-contraction xᵀ·y.
+   */
+  deferProduct: (k: number, x: Tensor, y: Tensor, opts: MatmulOptions) => boolean;
 }
 
-/** Returned by a gradient rule for an input whose gradient it already added into `accumulator(k)`. */
+/**
+ * Returned by a gradient rule for an input whose gradient it already added into `accumulator(k)`,
+ * or handed to backward with `deferProduct`.
+ */
 export const ACCUMULATED: unique symbol = Symbol('accumulated');
 
 /**

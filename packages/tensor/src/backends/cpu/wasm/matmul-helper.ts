@@ -2,13 +2,19 @@
 // shared memory and computes one share of the rows of C while the calling thread computes the rest.
 //
 // Why a blocking handshake rather than messages: a product takes 0.1-2 ms, and a postMessage round
-// trip costs about as much, while Atomics.wait/notify on a shared control word wakes the worker in
-// microseconds. The calling thread blocks in Atomics.wait until the worker's share is done, so the
-// backend stays synchronous, like every other CPU kernel.
+// trip costs about as much, while Atomics.wait/notify on a shared control word is much cheaper. The
+// calling thread blocks in Atomics.wait until the worker's share is done, so the backend stays
+// synchronous, like every other CPU kernel. Waking a thread that sleeps in Atomics.wait still costs
+// tens of microseconds on this VM, as much as half of a [32,256]² product, so both sides first spin
+// on the control word for a few tens of microseconds (SPINS loads): in a training step the next
+// product usually arrives within that time, and the worker goes back to sleep when it does not.
 //
 // Control words (Int32Array over a SharedArrayBuffer):
 //   [0] command: 0 idle, 1 run, 2 quit   [1] done flag   [2] ready flag   [3] kernel index
 //   [4..12] the kernel's arguments        [13] set when the kernel threw in the worker
+
+/** Loads of the control word spent spinning before sleeping (a load takes a few nanoseconds). */
+const SPINS = 20_000;
 
 /** The exported kernels a helper can run, by index. */
 export const HELPER_KERNELS = ['nn', 'tn', 'nt', 'nnAcc', 'tnAcc'] as const;
@@ -33,8 +39,10 @@ const { bytes, memory, control, kernels } = workerData;
 const ctl = new Int32Array(control);
 const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
 const fns = kernels.map((name) => instance.exports[name]);
+const spins = workerData.spins;
 Atomics.store(ctl, 2, 1);
 for (;;) {
+  for (let i = 0; i < spins && Atomics.load(ctl, 0) === 0; i++);
   Atomics.wait(ctl, 0, 0);
   if (Atomics.load(ctl, 0) === 2) break;
   try {
@@ -92,7 +100,7 @@ export function startMatmulHelper(bytes: Uint8Array, memory: object): MatmulHelp
   let alive = true;
   let worker: WorkerLike;
   try {
-    worker = new threads.Worker(WORKER_SOURCE, { eval: true, workerData: { bytes, memory, control, kernels: HELPER_KERNELS } });
+    worker = new threads.Worker(WORKER_SOURCE, { eval: true, workerData: { bytes, memory, control, kernels: HELPER_KERNELS, spins: SPINS } });
   } catch {
     return null;
   }
@@ -116,6 +124,7 @@ export function startMatmulHelper(bytes: Uint8Array, memory: object): MatmulHelp
     wait() {
       // Short waits in a loop, so a worker that died (its 'exit' event cannot run while this thread
       // blocks) is noticed instead of hanging: after 10 s without an answer the product fails.
+      for (let i = 0; i < SPINS && Atomics.load(ctl, 1) === 0; i++);
       for (let waited = 0; Atomics.load(ctl, 1) === 0; waited += 100) {
         if (waited >= 10_000) {
           alive = false;

@@ -15,13 +15,17 @@
 //   single-float loads (`v128.load32_zero`), so neither operand needs padding.
 //
 // Why these block sizes (measured with Node 20 / V8 11.3 on an x86-64 Xeon, where V8 maps v128 to
-// the 16 xmm registers): without a fused multiply-add (f32x4.relaxed_madd needs a flag in Node 20)
-// each update is a mul and an add, and the core issues about one such pair per cycle. About 8
-// independent accumulators hide the add latency, and the accumulators, the B vectors, the broadcast
-// A value and a product temporary must fit in 16 registers or V8 spills inside the loop. 4 x 2 and,
-// for the dot kernel, 2 x 4 (8 accumulators each) ran at 22-27 GFLOP/s on the kernels alone; 6 x 2,
-// 3 x 3, 2 x 4 and unrolling k by 2 or 4 measured the same or worse within noise, so the simplest
-// won, and 4 rows divide the usual batch sizes, leaving no edge blocks. Operands are not packed into
+// the 16 xmm registers): without a fused multiply-add each update is a mul and an add, and the core
+// issues about one such pair per cycle. About 8 independent accumulators hide the add latency, and
+// the accumulators, the B vectors, the broadcast A value and a product temporary must fit in 16
+// registers or V8 spills inside the loop. 4 x 2 and, for the dot kernel, 2 x 4 (8 accumulators each)
+// ran at 22-27 GFLOP/s on the kernels alone; 6 x 2, 3 x 3, 2 x 4 and unrolling k by 2 or 4 measured
+// the same or worse within noise, so the simplest won, and 4 rows divide the usual batch sizes,
+// leaving no edge blocks. With relaxed SIMD (`fma`), each update is one f32x4.relaxed_madd, which
+// V8 emits as vfmadd on this CPU: half the arithmetic instructions and no product temporary. The
+// same 8 accumulators cover the FMA's latency; interleaved on the kernels alone, one thread, the
+// FMA kernels ran 1.4-1.6x the mul-then-add ones (e.g. [32,256]·[256,256] 24 -> 37 GFLOP/s,
+// 1024³ 22 -> 32), and 4 x 3, 6 x 2, 3 x 4 and other dot block heights were no better. Operands are not packed into
 // panels: a step needs only 32-48 bytes of operands per ~8 cycles, which L2 delivers even along
 // strided rows of B. The outer-product drivers loop over column blocks outside row blocks, so a strip
 // of B stays cached while every row block uses it (about 16 -> 23 GFLOP/s at [32,512] x [512,512],
@@ -50,11 +54,16 @@ export interface KernelShape {
    * by every column block).
    */
   readonly columnsOuter: boolean;
+  /**
+   * Multiply-add with f32x4.relaxed_madd (one fused instruction where the CPU has FMA) instead of
+   * f32x4.mul then f32x4.add. Only for engines that validate relaxed SIMD; see `wasmFmaAvailable`.
+   */
+  readonly fma: boolean;
 }
 
 /** The block shape the CPU backend uses; see the header comment for why. */
 export const DEFAULT_KERNEL_SHAPE: KernelShape = {
-  rows: 4, vecs: 2, unroll: 1, dotRows: 2, dotUnroll: 1, columnsOuter: true,
+  rows: 4, vecs: 2, unroll: 1, dotRows: 2, dotUnroll: 1, columnsOuter: true, fma: false,
 };
 
 /** The memory export, typed as far as the host uses it. */
@@ -82,8 +91,11 @@ export interface MatmulModuleExports {
   nnAcc(a: number, b: number, c: number, m: number, nv: number, k: number, lda: number, ldb: number, ldc: number): void;
   /** As `tn`, but adds the product to C. */
   tnAcc(a: number, b: number, c: number, m: number, nv: number, k: number, lda: number, ldb: number, ldc: number): void;
-  /** C (m x n) = A·Bᵀ with A row-major m x k and B row-major n x k. No padding needed anywhere. */
-  nt(a: number, b: number, c: number, m: number, n: number, k: number): void;
+  /**
+   * C (m x n, rows ldc apart, ldc ≥ n) = A·Bᵀ with A row-major m x k and B row-major n x k. No
+   * padding needed anywhere; ldc > n lets two threads each write a band of C's columns.
+   */
+  nt(a: number, b: number, c: number, m: number, n: number, k: number, ldc: number): void;
 }
 
 const I32 = 'i32' as const;
@@ -118,6 +130,12 @@ function countedLoop(f: FunctionBuilder, counter: number, emitCount: () => void,
   });
 }
 
+/** acc += x·y on v128 locals: one relaxed_madd, or a mul and an add. */
+function madd(f: FunctionBuilder, fma: boolean, acc: number, x: number, y: number): void {
+  if (fma) f.get(x).get(y).get(acc).f32x4RelaxedMadd().set(acc);
+  else f.get(acc).get(x).get(y).f32x4Mul().f32x4Add().set(acc);
+}
+
 /**
  * One outer-product block: C[0..rows, 0..4·vecs] = A[0..rows, :]·B[:, 0..4·vecs] at the given
  * pointers. Parameters: (a, b, c, k, aRow, aStep, ldb4, ldc4), strides in bytes. `aRowsAdjacent`
@@ -125,7 +143,7 @@ function countedLoop(f: FunctionBuilder, counter: number, emitCount: () => void,
  * aStep; otherwise row r is at a + r·aRow and each step of k moves 4 bytes along it.
  */
 function addOuterBlock(
-  mod: ModuleBuilder, rows: number, vecs: number, unroll: number, aRowsAdjacent: boolean, accumulate: boolean,
+  mod: ModuleBuilder, rows: number, vecs: number, unroll: number, aRowsAdjacent: boolean, accumulate: boolean, fma: boolean,
 ): number {
   return mod.addFunction(null, [I32, I32, I32, I32, I32, I32, I32, I32], [], (f) => {
     const [a, b, c, k, aRow, aStep, ldb4, ldc4] = [0, 1, 2, 3, 4, 5, 6, 7] as const;
@@ -149,9 +167,7 @@ function addOuterBlock(
         if (aRowsAdjacent) f.get(a).v128Load32Splat(4 * r);
         else f.get(rowPtr[r]!).v128Load32Splat(4 * u);
         f.set(splat);
-        for (let v = 0; v < vecs; v++) {
-          f.get(acc[r]![v]!).get(splat).get(bv[v]!).f32x4Mul().f32x4Add().set(acc[r]![v]!);
-        }
+        for (let v = 0; v < vecs; v++) madd(f, fma, acc[r]![v]!, splat, bv[v]!);
       }
       f.get(b).get(ldb4).i32Add().set(b);
       if (aRowsAdjacent) f.get(a).get(aStep).i32Add().set(a);
@@ -187,7 +203,7 @@ function addOuterBlock(
  * One dot-product block: C[0..rows, 0..cols] = A[0..rows, :]·B[0..cols, :]ᵀ, cols ≤ 4.
  * Parameters: (a, b, c, k, lda4, ldb4, ldc4), strides in bytes.
  */
-function addDotBlock(mod: ModuleBuilder, rows: number, cols: number, unroll: number): number {
+function addDotBlock(mod: ModuleBuilder, rows: number, cols: number, unroll: number, fma: boolean): number {
   return mod.addFunction(null, [I32, I32, I32, I32, I32, I32, I32], [], (f) => {
     const [a, b, c, k, lda4, ldb4, ldc4] = [0, 1, 2, 3, 4, 5, 6] as const;
     const aPtr = [a as number, ...locals(f, I32, rows - 1)];
@@ -219,7 +235,7 @@ function addDotBlock(mod: ModuleBuilder, rows: number, cols: number, unroll: num
         f.get(aPtr[r]!);
         load();
         f.set(av);
-        for (let s = 0; s < cols; s++) f.get(acc[r]![s]!).get(av).get(bv[s]!).f32x4Mul().f32x4Add().set(acc[r]![s]!);
+        for (let s = 0; s < cols; s++) madd(f, fma, acc[r]![s]!, av, bv[s]!);
       }
     };
     const advance = (bytes: number): void => {
@@ -287,10 +303,10 @@ function emitTiled(
 
 /** The `nn` / `tn` entry point: loops over blocks of C and calls the block functions. */
 function addOuterDriver(mod: ModuleBuilder, name: string, shape: KernelShape, aRowsAdjacent: boolean, accumulate: boolean): void {
-  const { rows, vecs, unroll, columnsOuter } = shape;
+  const { rows, vecs, unroll, columnsOuter, fma } = shape;
   // blocks[r][v]: a block of r rows and v vectors (index 0 unused).
   const blocks = Array.from({ length: rows + 1 }, (_, r) =>
-    Array.from({ length: vecs + 1 }, (_, v) => (r > 0 && v > 0 ? addOuterBlock(mod, r, v, unroll, aRowsAdjacent, accumulate) : -1)));
+    Array.from({ length: vecs + 1 }, (_, v) => (r > 0 && v > 0 ? addOuterBlock(mod, r, v, unroll, aRowsAdjacent, accumulate, fma) : -1)));
 
   mod.addFunction(name, [I32, I32, I32, I32, I32, I32, I32, I32, I32], [], (f) => {
     const [a, b, c, m, nv, k, lda, ldb, ldc] = [0, 1, 2, 3, 4, 5, 6, 7, 8] as const;
@@ -323,17 +339,17 @@ function addOuterDriver(mod: ModuleBuilder, name: string, shape: KernelShape, aR
 
 /** The `nt` entry point: loops over blocks of C and calls the dot-product block functions. */
 function addDotDriver(mod: ModuleBuilder, name: string, shape: KernelShape): void {
-  const { dotRows: rows, dotUnroll } = shape;
+  const { dotRows: rows, dotUnroll, fma } = shape;
   const blocks = Array.from({ length: rows + 1 }, (_, r) =>
-    Array.from({ length: 5 }, (_, s) => (r > 0 && s > 0 ? addDotBlock(mod, r, s, dotUnroll) : -1)));
+    Array.from({ length: 5 }, (_, s) => (r > 0 && s > 0 ? addDotBlock(mod, r, s, dotUnroll, fma) : -1)));
 
-  mod.addFunction(name, [I32, I32, I32, I32, I32, I32], [], (f) => {
-    const [a, b, c, m, n, k] = [0, 1, 2, 3, 4, 5] as const;
+  mod.addFunction(name, [I32, I32, I32, I32, I32, I32, I32], [], (f) => {
+    const [a, b, c, m, n, k, ldc] = [0, 1, 2, 3, 4, 5, 6] as const;
     const [ld4, ldc4, i, remRows, j, remCols] = locals(f, I32, 6) as
       [number, number, number, number, number, number];
 
     f.get(k).i32Const(2).i32Shl().set(ld4); // A's and B's rows are both k floats long
-    f.get(n).i32Const(2).i32Shl().set(ldc4);
+    f.get(ldc).i32Const(2).i32Shl().set(ldc4);
 
     // The block at row i, column j: A at a + i·ld4, B at b + j·ld4, C at c + i·ldc4 + 4j.
     const callBlock = (r: number, s: number): void => {

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { MatmulParams } from '../../../backend.ts';
 import { matmul } from '../matmul.ts';
 import { DEFAULT_KERNEL_SHAPE, type KernelShape, buildMatmulModule } from './matmul-module.ts';
-import { THREAD_MIN_MACS, WASM_MIN_MACS, createWasmMatmul, tryWasmMatmul, wasmMatmul, wasmSimdAvailable } from './wasm-matmul.ts';
+import {
+  THREAD_MIN_MACS, WASM_MIN_MACS, backendKernelShape, createWasmMatmul, tryWasmMatmul, wasmFmaAvailable, wasmMatmul,
+  wasmSimdAvailable,
+} from './wasm-matmul.ts';
 import { type Label, ModuleBuilder, signedLeb128, unsignedLeb128 } from './wasm-writer.ts';
 
 // The project's TypeScript lib has no WebAssembly declarations (they live in lib.dom), so the few
@@ -206,9 +209,11 @@ describe('wasm matmul', () => {
   // Other block shapes exercise the generator's loops and edge blocks (they are not what the backend
   // runs): wider and narrower blocks, unrolling with a remainder, the other loop order.
   const shapes: KernelShape[] = [
-    { rows: 3, vecs: 3, unroll: 2, dotRows: 1, dotUnroll: 2, columnsOuter: false },
-    { rows: 1, vecs: 1, unroll: 4, dotRows: 3, dotUnroll: 1, columnsOuter: true },
+    { rows: 3, vecs: 3, unroll: 2, dotRows: 1, dotUnroll: 2, columnsOuter: false, fma: false },
+    { rows: 1, vecs: 1, unroll: 4, dotRows: 3, dotUnroll: 1, columnsOuter: true, fma: false },
     { ...DEFAULT_KERNEL_SHAPE, columnsOuter: !DEFAULT_KERNEL_SHAPE.columnsOuter },
+    // The fused multiply-add kernels (what the backend runs where relaxed SIMD exists), in both loop orders.
+    ...(wasmFmaAvailable() ? [{ ...DEFAULT_KERNEL_SHAPE, fma: true }, { ...DEFAULT_KERNEL_SHAPE, fma: true, columnsOuter: false, rows: 3, dotRows: 3 }] : []),
   ];
   it.each(shapes)('other kernel shapes agree too: %o', (shape) => {
     const kernel = createWasmMatmul(shape)!;
@@ -218,6 +223,31 @@ describe('wasm matmul', () => {
         checkAgainstTs(kernel, params(m, k, n, transA, transB), seed++);
       }
     }
+  });
+});
+
+describe('fused multiply-add', () => {
+  it('is on in Node: relaxed SIMD validates (turned on at run time in Node 20) and the backend uses it', () => {
+    const node = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
+    if (node === undefined || !wasmSimdAvailable()) throw new Error('these tests run in Node with WebAssembly SIMD');
+    expect(wasmFmaAvailable()).toBe(true);
+    expect(backendKernelShape().fma).toBe(true);
+  });
+
+  it('rounds once per multiply-add: it differs from the mul-then-add kernels in the last bits only', () => {
+    if (!wasmFmaAvailable()) throw new Error('no relaxed SIMD here');
+    const fused = createWasmMatmul({ ...DEFAULT_KERNEL_SHAPE, fma: true })!;
+    const plain = createWasmMatmul({ ...DEFAULT_KERNEL_SHAPE, fma: false })!;
+    const p = params(16, 300, 24);
+    const A = randF32(16 * 300, 41);
+    const B = randF32(300 * 24, 42);
+    const a = new Float32Array(16 * 24);
+    const b = new Float32Array(16 * 24);
+    fused(A, B, a, p);
+    plain(A, B, b, p);
+    // Different kernels (so the FMA instruction was really emitted), agreeing to float32 rounding.
+    expect(Array.from(a)).not.toEqual(Array.from(b));
+    for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-4 * (Math.abs(b[i]!) + 1));
   });
 });
 
@@ -237,8 +267,8 @@ describe('tryWasmMatmul', () => {
 
 describe('two threads', () => {
   it('a helper thread takes a share of the rows; the results equal the single-thread kernels bit for bit', async () => {
-    const threaded = createWasmMatmul(DEFAULT_KERNEL_SHAPE, { threads: 2 });
-    const single = createWasmMatmul(DEFAULT_KERNEL_SHAPE, { threads: 1 });
+    const threaded = createWasmMatmul(backendKernelShape(), { threads: 2 });
+    const single = createWasmMatmul(backendKernelShape(), { threads: 1 });
     expect(threaded?.helperReady).toBeDefined();
     expect(single?.helperReady).toBeUndefined();
     // The worker starts asynchronously; until it is ready the instance runs on this thread alone.

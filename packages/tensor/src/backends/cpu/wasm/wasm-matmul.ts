@@ -72,6 +72,51 @@ export function wasmSimdAvailable(): boolean {
   return simdSupported;
 }
 
+let fmaSupported: boolean | undefined;
+
+/**
+ * Whether the kernels may use f32x4.relaxed_madd (see KernelShape.fma), tested once like SIMD.
+ * Node 20's V8 has relaxed SIMD (a finished WebAssembly feature, on by default from Node 22) behind
+ * the flag --experimental-wasm-relaxed-simd; where the first probe fails in Node, the flag is set at
+ * run time through node:v8, which only adds instructions to the validator, and the probe is repeated.
+ * `TINYTAPE_WASM_FMA=0` keeps the mul-then-add kernels (for comparisons).
+ */
+export function wasmFmaAvailable(): boolean {
+  if (fmaSupported === undefined) {
+    fmaSupported = false;
+    const proc = (globalThis as { process?: NodeLikeProcess }).process;
+    if (wasmApi !== undefined && wasmSimdAvailable() && proc?.env?.TINYTAPE_WASM_FMA !== '0') {
+      try {
+        const probe = new ModuleBuilder(0);
+        probe.addFunction('madd', ['v128', 'v128', 'v128'], ['v128'], (f) => {
+          f.get(0).get(1).get(2).f32x4RelaxedMadd();
+        });
+        const bytes = probe.toBytes();
+        fmaSupported = wasmApi.validate(bytes);
+        if (!fmaSupported) {
+          const v8 = proc?.getBuiltinModule?.('node:v8') as { setFlagsFromString?: (flags: string) => void } | undefined;
+          v8?.setFlagsFromString?.('--experimental-wasm-relaxed-simd');
+          fmaSupported = wasmApi.validate(bytes);
+        }
+      } catch {
+        fmaSupported = false;
+      }
+    }
+  }
+  return fmaSupported;
+}
+
+/** The part of Node's `process` read here. */
+interface NodeLikeProcess {
+  env?: Record<string, string | undefined>;
+  getBuiltinModule?: (name: string) => unknown;
+}
+
+/** The block shape of the shared instance: the default, with FMA where the engine has it. */
+export function backendKernelShape(): KernelShape {
+  return { ...DEFAULT_KERNEL_SHAPE, fma: wasmFmaAvailable() };
+}
+
 interface Kernels {
   readonly exports: MatmulModuleExports;
   /** A view of the whole memory; replaced whenever growing the memory detaches the old buffer. */
@@ -199,16 +244,15 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
       else copyRows(view, cBase, ldc, C, cOff, m, n);
     }
     // With a helper thread, each thread computes part of C. Splitting the rows makes both threads stream
-    // all of B, which is what bounds a product with few rows (m = batch): there the outer-product
-    // kernels split the columns instead (each thread reads half of B), and the dot kernel, whose C
-    // stride is tied to its column count, stays on one thread. Measured on the 2-core VM, kernel alone:
-    // [512,32]ᵀ·[32,512] 15 -> 22-26 GFLOP/s and 1024³ 19 -> 26 with rows split; [32,512]·[512,512]
-    // 19 on one thread, 18 with rows split. Splits fall on whole blocks (4 rows or 2 vectors
-    // outer-product, 2 rows dot), so every element of C comes from the same block code as in a
-    // single-threaded run: the results are identical.
+    // all of B, which is what bounds a product with few rows (m = batch): there both kernel families
+    // split the columns instead, so each thread reads half of B (for the dot kernel, half of B's rows).
+    // Measured on the 2-core VM, kernel alone: [512,32]ᵀ·[32,512] 15 -> 22-26 GFLOP/s and 1024³
+    // 19 -> 26 with rows split; [32,512]·[512,512] 19 on one thread, 18 with rows split. Splits fall
+    // on whole blocks (4 rows or 2 vectors outer-product, 2 rows or 4 columns dot), so every element
+    // of C comes from the same block code as in a single-threaded run: the results are identical.
     const fewRows = m < FEW_ROWS;
     const threaded = kern.helper !== null && m * n * k >= THREAD_MIN_MACS && kern.helper.ready() &&
-      (outerProduct ? (fewRows ? nv >= 4 : m >= 8) : !fewRows);
+      (outerProduct ? (fewRows ? nv >= 4 : m >= 8) : (fewRows ? n >= 8 : m >= 4));
     if (outerProduct) {
       const name = addInKernel ? (transA ? 'tnAcc' : 'nnAcc') : transA ? 'tn' : 'nn';
       const kernel = { nn, tn, nnAcc, tnAcc }[name];
@@ -224,10 +268,14 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
         }
         runShare(kern, () => kernel(aBase * 4, bBase * 4, cBase * 4, split, nv, k, lda, ldb, ldc), threaded);
       }
+    } else if (threaded && fewRows) {
+      const nSplit = Math.floor(n / 8) * 4; // columns of C = rows of B, a multiple of the 4-column block
+      kern.helper!.start('nt', [aBase * 4, (bBase + nSplit * k) * 4, (cBase + nSplit) * 4, m, n - nSplit, k, n]);
+      runShare(kern, () => nt(aBase * 4, bBase * 4, cBase * 4, m, nSplit, k, n), true);
     } else {
       const split = threaded ? Math.floor(m / 4) * 2 : m;
-      if (threaded) kern.helper!.start('nt', [(aBase + split * k) * 4, bBase * 4, (cBase + split * n) * 4, m - split, n, k]);
-      runShare(kern, () => nt(aBase * 4, bBase * 4, cBase * 4, split, n, k), threaded);
+      if (threaded) kern.helper!.start('nt', [(aBase + split * k) * 4, bBase * 4, (cBase + split * n) * 4, m - split, n, k, n]);
+      runShare(kern, () => nt(aBase * 4, bBase * 4, cBase * 4, split, n, k, n), threaded);
     }
 
     if (accumulate && !addInKernel) {
@@ -315,7 +363,7 @@ let shared: WasmMatmul | null | undefined;
 export function wasmMatmul(A: Float32Array, B: Float32Array, C: Float32Array, p: MatmulParams): boolean {
   if (shared === undefined) {
     try {
-      shared = createWasmMatmul(DEFAULT_KERNEL_SHAPE, { threads: matmulThreads() });
+      shared = createWasmMatmul(backendKernelShape(), { threads: matmulThreads() });
     } catch {
       shared = null; // an engine that validates SIMD but fails to compile: stay on TypeScript
     }

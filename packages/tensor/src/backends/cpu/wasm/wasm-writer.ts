@@ -251,6 +251,11 @@ export class FunctionBuilder {
   f32x4Add(): this { return this.simd(0xe4); }
   /** f32x4.mul */
   f32x4Mul(): this { return this.simd(0xe6); }
+  /**
+   * f32x4.relaxed_madd (relaxed SIMD): a·b + c for [a, b, c] on the stack, fused into one rounding
+   * where the hardware has an FMA (x86 with FMA3, every Arm64), else a mul and an add.
+   */
+  f32x4RelaxedMadd(): this { return this.simd(0x105); }
 }
 
 interface FunctionEntry {
