@@ -91,11 +91,8 @@ export interface MatmulModuleExports {
   nnAcc(a: number, b: number, c: number, m: number, nv: number, k: number, lda: number, ldb: number, ldc: number): void;
   /** As `tn`, but adds the product to C. */
   tnAcc(a: number, b: number, c: number, m: number, nv: number, k: number, lda: number, ldb: number, ldc: number): void;
-  /**
-   * C (m x n, rows ldc apart, ldc ≥ n) = A·Bᵀ with A row-major m x k and B row-major n x k. No
-   * padding needed anywhere; ldc > n lets two threads each write a band of C's columns.
-   */
-  nt(a: number, b: number, c: number, m: number, n: number, k: number, ldc: number): void;
+  /** C (m x n) = A·Bᵀ with A row-major m x k and B row-major n x k. No padding needed anywhere. */
+  nt(a: number, b: number, c: number, m: number, n: number, k: number): void;
 }
 
 const I32 = 'i32' as const;
@@ -343,13 +340,13 @@ function addDotDriver(mod: ModuleBuilder, name: string, shape: KernelShape): voi
   const blocks = Array.from({ length: rows + 1 }, (_, r) =>
     Array.from({ length: 5 }, (_, s) => (r > 0 && s > 0 ? addDotBlock(mod, r, s, dotUnroll, fma) : -1)));
 
-  mod.addFunction(name, [I32, I32, I32, I32, I32, I32, I32], [], (f) => {
-    const [a, b, c, m, n, k, ldc] = [0, 1, 2, 3, 4, 5, 6] as const;
+  mod.addFunction(name, [I32, I32, I32, I32, I32, I32], [], (f) => {
+    const [a, b, c, m, n, k] = [0, 1, 2, 3, 4, 5] as const;
     const [ld4, ldc4, i, remRows, j, remCols] = locals(f, I32, 6) as
       [number, number, number, number, number, number];
 
     f.get(k).i32Const(2).i32Shl().set(ld4); // A's and B's rows are both k floats long
-    f.get(ldc).i32Const(2).i32Shl().set(ldc4);
+    f.get(n).i32Const(2).i32Shl().set(ldc4);
 
     // The block at row i, column j: A at a + i·ld4, B at b + j·ld4, C at c + i·ldc4 + 4j.
     const callBlock = (r: number, s: number): void => {

@@ -132,7 +132,7 @@ interface Kernels {
  */
 export const THREAD_MIN_MACS = 2 ** 20;
 
-/** Below this many rows a two-thread product splits C's columns rather than its rows (see `run`). */
+/** Products with fewer rows than this stay on one thread (see `run`). */
 const FEW_ROWS = 64;
 
 /** A view of memory at least `floats` long, growing the memory if needed; null if it cannot grow. */
@@ -243,39 +243,31 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
       if (ldc === n) view.set(C.subarray(cOff, cOff + m * n), cBase);
       else copyRows(view, cBase, ldc, C, cOff, m, n);
     }
-    // With a helper thread, each thread computes part of C. Splitting the rows makes both threads stream
-    // all of B, which is what bounds a product with few rows (m = batch): there both kernel families
-    // split the columns instead, so each thread reads half of B (for the dot kernel, half of B's rows).
-    // Measured on the 2-core VM, kernel alone: [512,32]ᵀ·[32,512] 15 -> 22-26 GFLOP/s and 1024³
-    // 19 -> 26 with rows split; [32,512]·[512,512] 19 on one thread, 18 with rows split. Splits fall
-    // on whole blocks (4 rows or 2 vectors outer-product, 2 rows or 4 columns dot), so every element
-    // of C comes from the same block code as in a single-threaded run: the results are identical.
-    const fewRows = m < FEW_ROWS;
-    const threaded = kern.helper !== null && m * n * k >= THREAD_MIN_MACS && kern.helper.ready() &&
-      (outerProduct ? (fewRows ? nv >= 4 : m >= 8) : (fewRows ? n >= 8 : m >= 4));
+    // With a helper thread, each thread computes a band of C's rows. Products with few rows (m = the
+    // batch: one time step's [32,512]·[512,512]) stay on one thread. Splitting their rows makes both
+    // threads stream all of B; splitting their columns instead ran 1.5x faster on the kernel alone,
+    // back to back, but inside a training step it gained nothing or lost (about 0.8-1.1 ms per product
+    // either way): between two products the helper has gone back to sleep, waking it costs
+    // hundreds of microseconds on this VM, and the second core is busy with V8's concurrent garbage
+    // collection. Tall products do pay: the weight-gradient product that backward defers to the end
+    // ([512,1120]ᵀ·[1120,512], once per step) took 33 -> 19 ms inside training, and 1024³ 19 -> 26
+    // GFLOP/s on the kernel alone. Splits fall on whole blocks (4 rows outer-product, 2 rows dot),
+    // so every element of C comes from the same block code as in a single-threaded run: the results
+    // are identical.
+    const threaded = kern.helper !== null && m >= FEW_ROWS && m * n * k >= THREAD_MIN_MACS && kern.helper.ready();
     if (outerProduct) {
       const name = addInKernel ? (transA ? 'tnAcc' : 'nnAcc') : transA ? 'tn' : 'nn';
       const kernel = { nn, tn, nnAcc, tnAcc }[name];
       const aRowBytes = transA ? 4 : lda * 4;
-      if (threaded && fewRows) {
-        const vSplit = Math.floor(nv / 4) * 2; // vectors of 4 columns, a multiple of the 2-vector block
-        kern.helper!.start(name, [aBase * 4, (bBase + 4 * vSplit) * 4, (cBase + 4 * vSplit) * 4, m, nv - vSplit, k, lda, ldb, ldc]);
-        runShare(kern, () => kernel(aBase * 4, bBase * 4, cBase * 4, m, vSplit, k, lda, ldb, ldc), true);
-      } else {
-        const split = threaded ? Math.floor(m / 8) * 4 : m;
-        if (threaded) {
-          kern.helper!.start(name, [aBase * 4 + split * aRowBytes, bBase * 4, (cBase + split * ldc) * 4, m - split, nv, k, lda, ldb, ldc]);
-        }
-        runShare(kern, () => kernel(aBase * 4, bBase * 4, cBase * 4, split, nv, k, lda, ldb, ldc), threaded);
+      const split = threaded ? Math.floor(m / 8) * 4 : m;
+      if (threaded) {
+        kern.helper!.start(name, [aBase * 4 + split * aRowBytes, bBase * 4, (cBase + split * ldc) * 4, m - split, nv, k, lda, ldb, ldc]);
       }
-    } else if (threaded && fewRows) {
-      const nSplit = Math.floor(n / 8) * 4; // columns of C = rows of B, a multiple of the 4-column block
-      kern.helper!.start('nt', [aBase * 4, (bBase + nSplit * k) * 4, (cBase + nSplit) * 4, m, n - nSplit, k, n]);
-      runShare(kern, () => nt(aBase * 4, bBase * 4, cBase * 4, m, nSplit, k, n), true);
+      runShare(kern, () => kernel(aBase * 4, bBase * 4, cBase * 4, split, nv, k, lda, ldb, ldc), threaded);
     } else {
       const split = threaded ? Math.floor(m / 4) * 2 : m;
-      if (threaded) kern.helper!.start('nt', [(aBase + split * k) * 4, bBase * 4, (cBase + split * n) * 4, m - split, n, k, n]);
-      runShare(kern, () => nt(aBase * 4, bBase * 4, cBase * 4, split, n, k, n), threaded);
+      if (threaded) kern.helper!.start('nt', [(aBase + split * k) * 4, bBase * 4, (cBase + split * n) * 4, m - split, n, k]);
+      runShare(kern, () => nt(aBase * 4, bBase * 4, cBase * 4, split, n, k), threaded);
     }
 
     if (accumulate && !addInKernel) {
