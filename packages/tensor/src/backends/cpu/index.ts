@@ -8,7 +8,7 @@ import { gather, oneHot, scatterAdd } from './index-ops.ts';
 import { matmul } from './matmul.ts';
 import { argmax, reduce } from './reduce.ts';
 import { crossEntropy, crossEntropyBackward, softmax } from './softmax.ts';
-import { tryWasmMatmul } from './wasm/wasm-matmul.ts';
+import { forgetResident, tryWasmMatmul } from './wasm/wasm-matmul.ts';
 
 // A CPU buffer is the typed array itself, exactly `size` elements long. The front end has already
 // checked every dtype, so these casts only restate what the handle is; no kernel re-validates.
@@ -58,6 +58,13 @@ export function createCpuBackend(): Backend {
     pooledBytes -= size * BYTES_PER_ELEMENT;
     return buf.fill(0);
   };
+  // The wasm matmul may keep a copy of a right operand between products (see forgetResident). Every
+  // method below that writes a buffer passes it through `w` first, so no stale copy survives a write.
+  // Buffers are freed into the pool, whose reuse writes them too, so `free` forgets as well.
+  const w = (b: BackendBuffer): BackendBuffer => {
+    forgetResident(b);
+    return b;
+  };
 
   return {
     name: 'cpu',
@@ -72,7 +79,7 @@ export function createCpuBackend(): Backend {
     },
     read: (buf, dtype, size) => Promise.resolve(readAs(any(buf), dtype, size)),
     free(buf) {
-      const typed = any(buf);
+      const typed = any(w(buf));
       const bytes = typed.length * BYTES_PER_ELEMENT;
       liveBuffers--;
       liveBytes -= bytes;
@@ -94,17 +101,18 @@ export function createCpuBackend(): Backend {
       pooledBytes = 0;
     },
 
-    fill: (out, size, value) => fill(any(out), size, value),
-    unary: (op, x, out, size) => unary(op, f32(x), f32(out), size),
-    scalar: (op, x, s, out, size) => scalar(op, f32(x), s, f32(out), size),
-    binary: (op, a, b, out, layout) => binary(op, f32(a), f32(b), f32(out), layout),
+    fill: (out, size, value) => fill(any(w(out)), size, value),
+    unary: (op, x, out, size) => unary(op, f32(x), f32(w(out)), size),
+    scalar: (op, x, s, out, size) => scalar(op, f32(x), s, f32(w(out)), size),
+    binary: (op, a, b, out, layout) => binary(op, f32(a), f32(b), f32(w(out)), layout),
     // a's strides are its contiguous strides, which is all `binary` needs to write its output over a.
-    binaryInPlace: (op, a, b, layout) => binary(op, f32(a), f32(b), f32(a), layout),
-    axpy: (y, x, alpha, size) => axpy(f32(y), f32(x), alpha, size),
+    binaryInPlace: (op, a, b, layout) => binary(op, f32(w(a)), f32(b), f32(a), layout),
+    axpy: (y, x, alpha, size) => axpy(f32(w(y)), f32(x), alpha, size),
     // WebAssembly SIMD kernels (wasm/) when the engine has SIMD and the product is big enough to repay
     // copying the operands into wasm memory; otherwise the TypeScript kernel, which is also the
     // reference the wasm kernels are tested against.
     matmul(a, b, out, p) {
+      w(out);
       if (tryWasmMatmul(f32(a), f32(b), f32(out), p)) return;
       if (!p.accumulate) {
         matmul(f32(a), f32(b), f32(out), p);
@@ -115,18 +123,19 @@ export function createCpuBackend(): Backend {
       matmul(f32(a), f32(b), product, p);
       axpy(f32(out), product, 1, size);
     },
-    reduce: (op, x, out, p) => reduce(op, f32(x), f32(out), p),
-    argmax: (x, out, p) => argmax(f32(x), i32(out), p),
-    copy: (src, dst, p) => copy(any(src), any(dst), p),
-    gather: (table, indices, out, p) => gather(any(table), i32(indices), any(out), p),
-    scatterAdd: (src, indices, out, p) => scatterAdd(f32(src), i32(indices), f32(out), p),
-    oneHot: (indices, out, numIndices, depth) => oneHot(i32(indices), f32(out), numIndices, depth),
-    gruCell: (xp, hp, bias, h, out, batch, hidden) => gruCell(f32(xp), f32(hp), f32(bias), f32(h), f32(out), batch, hidden),
-    lstmCell: (xp, hp, c, outH, outC, batch, hidden) => lstmCell(f32(xp), f32(hp), f32(c), f32(outH), f32(outC), batch, hidden),
-    softmax: (x, out, rows, cols, log) => softmax(f32(x), f32(out), rows, cols, log),
-    crossEntropy: (logits, targets, out, rows, cols) => crossEntropy(f32(logits), i32(targets), f32(out), rows, cols),
+    reduce: (op, x, out, p) => reduce(op, f32(x), f32(w(out)), p),
+    argmax: (x, out, p) => argmax(f32(x), i32(w(out)), p),
+    copy: (src, dst, p) => copy(any(src), any(w(dst)), p),
+    gather: (table, indices, out, p) => gather(any(table), i32(indices), any(w(out)), p),
+    scatterAdd: (src, indices, out, p) => scatterAdd(f32(src), i32(indices), f32(w(out)), p),
+    oneHot: (indices, out, numIndices, depth) => oneHot(i32(indices), f32(w(out)), numIndices, depth),
+    gruCell: (xp, hp, bias, h, out, batch, hidden) => gruCell(f32(xp), f32(hp), f32(bias), f32(h), f32(w(out)), batch, hidden),
+    lstmCell: (xp, hp, c, outH, outC, batch, hidden) =>
+      lstmCell(f32(xp), f32(hp), f32(c), f32(w(outH)), f32(w(outC)), batch, hidden),
+    softmax: (x, out, rows, cols, log) => softmax(f32(x), f32(w(out)), rows, cols, log),
+    crossEntropy: (logits, targets, out, rows, cols) => crossEntropy(f32(logits), i32(targets), f32(w(out)), rows, cols),
     crossEntropyBackward: (logits, targets, gradOut, out, rows, cols) =>
-      crossEntropyBackward(f32(logits), i32(targets), f32(gradOut), f32(out), rows, cols),
-    cast: (x, out, size, from, to) => cast(any(x), any(out), size, from, to),
+      crossEntropyBackward(f32(logits), i32(targets), f32(gradOut), f32(w(out)), rows, cols),
+    cast: (x, out, size, from, to) => cast(any(x), any(w(out)), size, from, to),
   };
 }

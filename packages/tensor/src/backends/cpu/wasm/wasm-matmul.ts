@@ -123,6 +123,9 @@ interface Kernels {
   view: Float32Array;
   /** A second thread on the same (shared) memory, or null to run single-threaded. */
   readonly helper: MatmulHelper | null;
+  /** Floats of the resident area in use, and its generation (see reserveResident). */
+  residentTop: number;
+  residentGeneration: number;
 }
 
 /**
@@ -154,6 +157,61 @@ function memoryFor(k: Kernels, floats: number): Float32Array | null {
 
 /** Rounds a float count up to a multiple of 4 (16 bytes), the alignment of every region. */
 const roundUp4 = (x: number): number => Math.ceil(x / 4) * 4;
+
+// Resident right operands. A weight matrix is the B of one product per time step (H·W_hh forward,
+// dZ·W_hhᵀ backward) and does not change until the optimizer's update, yet each product copied it
+// into wasm memory again: 1 MB and 512 padded row copies at [512,512], about 0.1-0.2 ms of a
+// 0.8 ms product. So a B of at least RESIDENT_MIN_FLOATS is copied once into the resident area at
+// the bottom of the memory, in the layout its kernel reads, and later products with the same array
+// and layout use that copy. The CPU backend calls `forgetResident` for every buffer it writes (every
+// kernel's output, in-place updates, pooled reuse, frees), so a copy never outlives the values it
+// holds. When the area is full it is emptied at once (a new generation) and refilled on demand.
+
+/** Floats reserved for resident operands at the start of the memory (8 MiB); scratch starts after. */
+const RESIDENT_FLOATS = 2 ** 21;
+/** Right operands smaller than this are copied each time (cheap, and not worth a slot). */
+const RESIDENT_MIN_FLOATS = 16384;
+
+interface ResidentCopy {
+  /** How B is laid out in memory (padded rows, transposed in, ...); another layout needs another copy. */
+  readonly layout: string;
+  /** Float offset of the copy in the resident area. */
+  readonly offset: number;
+  /** The area generation the copy belongs to; older generations have been overwritten. */
+  readonly generation: number;
+}
+
+/** Resident copies by array, then by instance (each instance has its own memory). */
+const resident = new WeakMap<Float32Array, Map<Kernels, ResidentCopy>>();
+
+/**
+ * Forgets every resident copy of `buf`: the CPU backend calls this whenever it writes into `buf` (or
+ * frees it), so the next product that uses it as B copies the new values.
+ */
+export function forgetResident(buf: unknown): void {
+  if (buf instanceof Float32Array) resident.delete(buf);
+}
+
+/** The float offset of a valid resident copy of B in `layout` in this instance's memory, or -1. */
+function residentCopy(kern: Kernels, B: Float32Array, layout: string): number {
+  const copy = resident.get(B)?.get(kern);
+  return copy !== undefined && copy.layout === layout && copy.generation === kern.residentGeneration ? copy.offset : -1;
+}
+
+/** Reserves `floats` (at most RESIDENT_FLOATS) of the resident area for B in `layout`; returns the offset. */
+function reserveResident(kern: Kernels, B: Float32Array, layout: string, floats: number): number {
+  const size = roundUp4(floats + 4);
+  if (kern.residentTop + size > RESIDENT_FLOATS) {
+    kern.residentGeneration++;
+    kern.residentTop = 0;
+  }
+  const offset = kern.residentTop;
+  kern.residentTop += size;
+  let copies = resident.get(B);
+  if (copies === undefined) resident.set(B, (copies = new Map()));
+  copies.set(kern, { layout, offset, generation: kern.residentGeneration });
+  return offset;
+}
 
 /** view[dst + i·k + p] = A[src + p·m + i]: op(A) of a transA operand, written row-major. */
 function transposeInto(view: Float32Array, dst: number, A: Float32Array, src: number, m: number, k: number): void {
@@ -208,11 +266,19 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
   const ldb = padB ? n + 16 : n;
   // Regions of the memory in floats, each followed by 4 floats of slack: the outer-product kernels
   // read up to 3 floats past B's last row when n is not a multiple of 4 (into lanes that are dropped).
-  const aBase = 0;
-  const bBase = roundUp4(aBase + (padA ? k * lda : m * k) + 4);
-  const cBase = roundUp4(bBase + (padB ? k * ldb : k * n) + 4);
+  // Scratch starts above the resident area; B may live in that area instead (see forgetResident).
+  const bFloats = padB ? k * ldb : k * n;
+  const bLayout = `${bTransposedIn ? 't' : 'n'}${ldb}x${k}`;
+  const mayReside = batch === 1 && bFloats >= RESIDENT_MIN_FLOATS && bFloats + 8 <= RESIDENT_FLOATS;
+  let bResident = mayReside ? residentCopy(kern, B, bLayout) : -1;
+  const bReused = bResident >= 0;
+  const aBase = RESIDENT_FLOATS;
+  const bScratch = roundUp4(aBase + (padA ? k * lda : m * k) + 4);
+  const cBase = roundUp4(bScratch + (mayReside ? 0 : bFloats + 4));
   const view = memoryFor(kern, cBase + m * ldc + 4);
   if (view === null) return false;
+  if (mayReside && !bReused) bResident = reserveResident(kern, B, bLayout, bFloats);
+  const bBase = mayReside ? bResident : bScratch;
   const { nn, tn, nt, nnAcc, tnAcc } = kern.exports;
   const accumulate = p.accumulate === true;
 
@@ -230,7 +296,7 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
         view.set(A.subarray(aOff, aOff + m * k), aBase);
       }
     }
-    if (bi === 0 || bBatchStride !== 0) {
+    if ((bi === 0 && !bReused) || bBatchStride !== 0) {
       if (bTransposedIn) transposeInto(view, bBase, B, bOff, k, n);
       else if (padB) copyRows(view, bBase, ldb, B, bOff, k, n);
       else view.set(B.subarray(bOff, bOff + k * n), bBase);
@@ -322,7 +388,7 @@ export function createWasmMatmul(shape: KernelShape = DEFAULT_KERNEL_SHAPE, opti
   // Synchronous compilation is allowed for a module this small (about 30 KB).
   const module = new wasmApi.Module(buildMatmulModule(shape));
   const exports = new wasmApi.Instance(module, {}).exports as MatmulModuleExports;
-  const kern: Kernels = { exports, view: new Float32Array(exports.memory.buffer), helper: null };
+  const kern: Kernels = { exports, view: new Float32Array(exports.memory.buffer), helper: null, residentTop: 0, residentGeneration: 0 };
   return (A, B, C, p) => run(kern, A, B, C, p);
 }
 
@@ -339,7 +405,7 @@ function createThreaded(api: WasmApi, shape: KernelShape): WasmMatmul | null {
   const exports = new api.Instance(new api.Module(bytes), { env: { memory } }).exports as MatmulModuleExports;
   const helper = startMatmulHelper(bytes, memory);
   if (helper === null) return null;
-  const kern: Kernels = { exports, view: new Float32Array(exports.memory.buffer), helper };
+  const kern: Kernels = { exports, view: new Float32Array(exports.memory.buffer), helper, residentTop: 0, residentGeneration: 0 };
   return Object.assign((A: Float32Array, B: Float32Array, C: Float32Array, p: MatmulParams) => run(kern, A, B, C, p), {
     helperReady: () => helper.ready(),
   });
