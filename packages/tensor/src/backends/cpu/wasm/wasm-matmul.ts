@@ -1,11 +1,11 @@
 // Host side of the WebAssembly SIMD matmul: compiles the module from matmul-module.ts once, owns its
 // linear memory, copies operands in and the product out, and picks the kernel for each transpose case.
 //
-// The CPU backend's buffers are ordinary Float32Arrays, which wasm code cannot address, so every call
+// The CPU backend's buffers are ordinary Float32Arrays, which wasm code cannot address, so a call
 // copies A and B into the module's memory and C back out. `Float32Array.set` between a subarray and
-// the memory view is a memcpy (about 15 GB/s here), small next to the m·n·k multiply-adds: about 10%
-// of the time at [32,512] x [512,512], whose B is 1 MB, and less at the other RNN shapes. The memory
-// only grows, to the largest product seen so far; it is never shrunk.
+// the memory view is a memcpy (about 15 GB/s here), small next to the m·n·k multiply-adds, except for
+// a large B that is the same weight at every time step: that one stays resident between calls (see
+// forgetResident). The memory only grows, to the largest product seen so far; it is never shrunk.
 //
 // Operand layouts per case (op(X) is X or its transpose):
 //   A·B     -> `nn`: A and B copied as they are.
