@@ -161,21 +161,22 @@ const roundUp4 = (x: number): number => Math.ceil(x / 4) * 4;
 // Resident right operands. A weight matrix is the B of one product per time step (H·W_hh forward,
 // dZ·W_hhᵀ backward) and does not change until the optimizer's update, yet each product copied it
 // into wasm memory again: 1 MB and 512 padded row copies at [512,512], about 0.1-0.2 ms of a
-// 0.8 ms product. So a B of at least RESIDENT_MIN_FLOATS is copied once into the resident area at
-// the bottom of the memory, in the layout its kernel reads, and later products with the same array
-// and layout use that copy. The CPU backend calls `forgetResident` for every buffer it writes (every
+// 0.8 ms product. So a B of at least RESIDENT_MIN_FLOATS that comes back unchanged (its second
+// use: activations and gradients are the B of one product only, and would just crowd the area) is
+// copied into the resident area at the bottom of the memory, in the layout its kernel reads, and
+// later products with the same array and layout use that copy. The CPU backend calls `forgetResident` for every buffer it writes (every
 // kernel's output, in-place updates, pooled reuse, frees), so a copy never outlives the values it
 // holds. When the area is full it is emptied at once (a new generation) and refilled on demand.
 
 /** Floats reserved for resident operands at the start of the memory (8 MiB); scratch starts after. */
 const RESIDENT_FLOATS = 2 ** 21;
 /** Right operands smaller than this are copied each time (cheap, and not worth a slot). */
-const RESIDENT_MIN_FLOATS = 16384;
+const RESIDENT_MIN_FLOATS = 4096;
 
 interface ResidentCopy {
   /** How B is laid out in memory (padded rows, transposed in, ...); another layout needs another copy. */
   readonly layout: string;
-  /** Float offset of the copy in the resident area. */
+  /** Float offset of the copy in the resident area, or -1 after a first use (seen, not yet copied). */
   readonly offset: number;
   /** The area generation the copy belongs to; older generations have been overwritten. */
   readonly generation: number;
@@ -192,14 +193,20 @@ export function forgetResident(buf: unknown): void {
   if (buf instanceof Float32Array) resident.delete(buf);
 }
 
-/** The float offset of a valid resident copy of B in `layout` in this instance's memory, or -1. */
-function residentCopy(kern: Kernels, B: Float32Array, layout: string): number {
-  const copy = resident.get(B)?.get(kern);
-  return copy !== undefined && copy.layout === layout && copy.generation === kern.residentGeneration ? copy.offset : -1;
-}
-
-/** Reserves `floats` (at most RESIDENT_FLOATS) of the resident area for B in `layout`; returns the offset. */
-function reserveResident(kern: Kernels, B: Float32Array, layout: string, floats: number): number {
+/**
+ * Where B (in `layout`) lives in this instance's resident area: the float offset of a valid copy
+ * (`reused`), a newly reserved offset the caller must fill (second use), or -1 (first use: the
+ * caller copies B into scratch as usual, and the use is remembered).
+ */
+function residentSlot(kern: Kernels, B: Float32Array, layout: string, floats: number): { offset: number; reused: boolean } {
+  let copies = resident.get(B);
+  if (copies === undefined) resident.set(B, (copies = new Map()));
+  const copy = copies.get(kern);
+  if (copy === undefined || copy.layout !== layout) {
+    copies.set(kern, { layout, offset: -1, generation: kern.residentGeneration });
+    return { offset: -1, reused: false };
+  }
+  if (copy.offset >= 0 && copy.generation === kern.residentGeneration) return { offset: copy.offset, reused: true };
   const size = roundUp4(floats + 4);
   if (kern.residentTop + size > RESIDENT_FLOATS) {
     kern.residentGeneration++;
@@ -207,10 +214,8 @@ function reserveResident(kern: Kernels, B: Float32Array, layout: string, floats:
   }
   const offset = kern.residentTop;
   kern.residentTop += size;
-  let copies = resident.get(B);
-  if (copies === undefined) resident.set(B, (copies = new Map()));
   copies.set(kern, { layout, offset, generation: kern.residentGeneration });
-  return offset;
+  return { offset, reused: false };
 }
 
 /** view[dst + i·k + p] = A[src + p·m + i]: op(A) of a transA operand, written row-major. */
@@ -270,15 +275,14 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
   const bFloats = padB ? k * ldb : k * n;
   const bLayout = `${bTransposedIn ? 't' : 'n'}${ldb}x${k}`;
   const mayReside = batch === 1 && bFloats >= RESIDENT_MIN_FLOATS && bFloats + 8 <= RESIDENT_FLOATS;
-  let bResident = mayReside ? residentCopy(kern, B, bLayout) : -1;
-  const bReused = bResident >= 0;
   const aBase = RESIDENT_FLOATS;
   const bScratch = roundUp4(aBase + (padA ? k * lda : m * k) + 4);
-  const cBase = roundUp4(bScratch + (mayReside ? 0 : bFloats + 4));
+  const cBase = roundUp4(bScratch + bFloats + 4);
   const view = memoryFor(kern, cBase + m * ldc + 4);
   if (view === null) return false;
-  if (mayReside && !bReused) bResident = reserveResident(kern, B, bLayout, bFloats);
-  const bBase = mayReside ? bResident : bScratch;
+  const slot = mayReside ? residentSlot(kern, B, bLayout, bFloats) : { offset: -1, reused: false };
+  const bReused = slot.reused;
+  const bBase = slot.offset >= 0 ? slot.offset : bScratch;
   const { nn, tn, nt, nnAcc, tnAcc } = kern.exports;
   const accumulate = p.accumulate === true;
 
