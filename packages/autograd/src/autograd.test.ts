@@ -94,6 +94,19 @@ describe.each(devices.map((d) => [d.kind, d] as const))('gradients on %s', (_kin
     w.dispose();
   });
 
+  it('matmul computes no gradient product for an input that takes none', () => {
+    const g = new Generator(9);
+    const W = uniform([6, 5], -1, 1, { device, generator: g, requiresGrad: true });
+    const x = uniform([DEFER_MAX_ROWS + 1, 6], -1, 1, { device, generator: g });
+    const loss = sum(matmul(x, W));
+    const profile = startProfile(device);
+    backward(loss);
+    const products = profile.stop().filter((t) => t.kernel.startsWith('matmul'));
+    // Only dW = xᵀ·G; dx = G·Wᵀ is not computed.
+    expect(products.map((t) => t.kernel)).toEqual([`matmul tn [6,${DEFER_MAX_ROWS + 1}]x[${DEFER_MAX_ROWS + 1},5]`]);
+    W.dispose();
+  });
+
   // A weight used at every step gets one gradient term per use. Terms with a short contraction (a
   // time step's batch, up to DEFER_MAX_ROWS rows) are summed as one product over the stacked rows at
   // the end of backward; longer ones are added into the running sum by the matmul kernel itself.

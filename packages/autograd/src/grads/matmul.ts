@@ -14,6 +14,9 @@ registerGradient('matmul', (g, { inputs: [a, b], attrs, accumulator, deferProduc
   // batch) is handed to backward, which sums all of them in one matmul at the end; otherwise, when
   // backward already holds a running sum for that input, the kernel adds the product into it.
   const grad = (k: number, input: Tensor, x: Tensor, y: Tensor, opts: MatmulOptions) => {
+    // Inputs that take no gradient (one-hot inputs, an initial state) are common here, and their
+    // product would be as large as any other: skip it rather than compute and discard it.
+    if (!input.requiresGrad) return null;
     if (deferProduct(k, x, y, opts)) return ACCUMULATED;
     const into = input.rank === 2 && g.rank === 2 ? accumulator(k) : null;
     if (into !== null) {
