@@ -546,6 +546,89 @@ describe('webgpu backend', () => {
       g.free(one);
     });
 
+    it('a repeated training-like step creates no new bind groups, keeps memory flat and matches the CPU', async (ctx) => {
+      const g = G(ctx);
+      g.flush();
+      // Shaped like an unrolled RNN step: per-step uploads, a carried state, a weight gradient that
+      // accumulates one product per time step (a pooled temporary inside matmul), temporaries freed in
+      // allocation order (a LIFO pool then hands them back permuted), and one loss per step kept until
+      // the end, as trainEpoch does. 5 time steps of 4 dispatches plus 3 make 23 dispatches a step, so
+      // submits (every 128) fall at a different point of each step.
+      const B = 4;
+      const H = 24;
+      const T = 5;
+      const makeRun = (be: Backend) => {
+        const W = be.upload(randF32(H * H, 70, -0.3, 0.3));
+        const dW = be.alloc(H * H, 'float32');
+        let h = be.upload(randF32(B * H, 71));
+        const losses: BackendBuffer[] = [];
+        const flat = { batch: 1, transB: false, aBatchStride: 0, bBatchStride: 0 };
+        // z = cur·W ([B,H]x[H,H]) and dW += curᵀ·y ([H,B]x[B,H]).
+        const forward = (cur: BackendBuffer, z: BackendBuffer): void => be.matmul(cur, W, z, { ...flat, m: B, k: H, n: H, transA: false });
+        const gradW = (cur: BackendBuffer, y: BackendBuffer): void =>
+          be.matmul(cur, y, dW, { ...flat, m: H, k: B, n: H, transA: true, accumulate: true });
+        const step = (i: number): void => {
+          const x = be.upload(randF32(B * H, 100 + i));
+          const temps: BackendBuffer[] = [];
+          let cur = h;
+          for (let t = 0; t < T; t++) {
+            const z = be.alloc(B * H, 'float32');
+            forward(cur, z);
+            const a = be.alloc(B * H, 'float32');
+            be.binary('add', z, x, a, layoutOf([B, H], [B, H]));
+            const y = be.alloc(B * H, 'float32');
+            be.unary('tanh', a, y, B * H);
+            gradW(cur, y);
+            temps.push(z, a);
+            if (cur !== h) temps.push(cur);
+            cur = y;
+          }
+          const sq = be.alloc(B * H, 'float32');
+          be.unary('square', cur, sq, B * H);
+          const loss = be.alloc(1, 'float32');
+          be.reduce('sum', sq, loss, { outer: 1, axis: B * H, inner: 1 });
+          be.axpy(W, dW, -0.01, H * H);
+          losses.push(loss);
+          for (const t of [...temps, sq, x, h]) be.free(t);
+          h = cur;
+        };
+        const finish = async (): Promise<Float32Array> => {
+          const out = new Float32Array(losses.length);
+          for (let i = 0; i < losses.length; i++) out[i] = (await be.read(losses[i]!, 'float32', 1))[0]!;
+          for (const b of [...losses, W, dW, h]) be.free(b);
+          return out;
+        };
+        return { step, finish };
+      };
+      const m0 = g.memory();
+      const gpuRun = makeRun(g);
+      const created: number[] = [];
+      const held: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const before = g.stats().bindGroups;
+        gpuRun.step(i);
+        created.push(g.stats().bindGroups - before);
+        const m = g.memory();
+        held.push(m.liveBuffers + m.pooledBuffers);
+      }
+      // The first steps make their bind groups (the set of free buffers settles over the first three: the
+      // state carried in from the previous step is one of them); the later ones get the same buffers and
+      // so the same groups. With LIFO reuse, most dispatches of every step made a new one (19 of 23). The
+      // one exception: each step's loss is a new buffer, since the earlier losses are still held, so its
+      // reduce needs a new group.
+      expect(created[0]).toBeGreaterThan(15);
+      expect(created.slice(3)).toEqual([1, 1, 1]);
+      // No buffer piles up: from the second step on, the step's buffers come from the pool (plus one
+      // 16-byte buffer for each kept loss).
+      for (let i = 2; i < held.length; i++) expect(held[i]! - held[i - 1]!).toBeLessThanOrEqual(1);
+      console.log(`[tinytape] bind groups created per training-like step: ${created.join(', ')}`);
+      const got = await gpuRun.finish();
+      const cpuRun = makeRun(cpu);
+      for (let i = 0; i < 6; i++) cpuRun.step(i);
+      expectClose(got, await cpuRun.finish(), 1e-4, 1e-5);
+      expect(g.memory().liveBuffers).toBe(m0.liveBuffers);
+    });
+
     it('pipelines are cached: repeating an op compiles nothing new', async (ctx) => {
       const g = G(ctx);
       const x = g.upload(randF32(64, 1));
