@@ -256,6 +256,74 @@ export class FunctionBuilder {
    * where the hardware has an FMA (x86 with FMA3, every Arm64), else a mul and an add.
    */
   f32x4RelaxedMadd(): this { return this.simd(0x105); }
+
+  // ---- SIMD: f64x2 and integer lanes (the transcendental kernels in math-module.ts) ----
+
+  /** v128.const with the 16 given bytes (little-endian lane order). */
+  v128Const(bytes: readonly number[]): this {
+    if (bytes.length !== 16) throw new RangeError(`v128.const takes 16 bytes, got ${bytes.length}`);
+    return this.simd(0x0c, ...bytes.map((b) => b & 0xff));
+  }
+
+  /** v128.const holding two f64 lanes. */
+  f64x2Const(lane0: number, lane1 = lane0): this {
+    const bytes = new Uint8Array(new Float64Array([lane0, lane1]).buffer);
+    return this.v128Const([...bytes]);
+  }
+
+  /** v128.const holding four i32 lanes (each taken modulo 2^32). */
+  i32x4Const(lane0: number, lane1 = lane0, lane2 = lane0, lane3 = lane0): this {
+    const bytes = new Uint8Array(new Int32Array([lane0, lane1, lane2, lane3]).buffer);
+    return this.v128Const([...bytes]);
+  }
+
+  /** v128.load32_lane: one f32 at address + offset into lane `lane` of the vector on top of the stack. */
+  v128Load32Lane(lane: number, offset = 0): this {
+    return this.simd(0x56, ...this.memarg(2, offset), lane);
+  }
+
+  /** v128.store32_lane: lane `lane` of the vector on top of the stack to address (below it) + offset. */
+  v128Store32Lane(lane: number, offset = 0): this {
+    return this.simd(0x5a, ...this.memarg(2, offset), lane);
+  }
+
+  /** v128.and */
+  v128And(): this { return this.simd(0x4e); }
+  /** v128.or */
+  v128Or(): this { return this.simd(0x50); }
+  /** v128.bitselect: lanes of the first operand where the mask (top) has ones, else of the second. */
+  v128Bitselect(): this { return this.simd(0x52); }
+
+  /** f32x4.demote_f64x2_zero: two f64 lanes rounded to f32 in lanes 0-1, lanes 2-3 zero. */
+  f32x4DemoteF64x2Zero(): this { return this.simd(0x5e); }
+  /** f64x2.promote_low_f32x4: f32 lanes 0-1 widened exactly to two f64 lanes. */
+  f64x2PromoteLowF32x4(): this { return this.simd(0x5f); }
+
+  /** f64x2.ge (lane mask: all ones where a ≥ b; false for NaN) */
+  f64x2Ge(): this { return this.simd(0x4c); }
+  /** i64x2.shl by the i32 on top of the stack (modulo 64) */
+  i64x2Shl(): this { return this.simd(0xcb); }
+  /** i64x2.add */
+  i64x2Add(): this { return this.simd(0xce); }
+
+  /** f64x2.abs */
+  f64x2Abs(): this { return this.simd(0xec); }
+  /** f64x2.add */
+  f64x2Add(): this { return this.simd(0xf0); }
+  /** f64x2.sub */
+  f64x2Sub(): this { return this.simd(0xf1); }
+  /** f64x2.mul */
+  f64x2Mul(): this { return this.simd(0xf2); }
+  /** f64x2.div */
+  f64x2Div(): this { return this.simd(0xf3); }
+  /** f64x2.pmin: b < a ? b : a for [a, b] on the stack, so a NaN in a passes through (one minpd on x86). */
+  f64x2Pmin(): this { return this.simd(0xf6); }
+  /** f64x2.pmax: a < b ? b : a for [a, b] on the stack, so a NaN in a passes through (one maxpd on x86). */
+  f64x2Pmax(): this { return this.simd(0xf7); }
+  /** f64.promote_f32: the f32 on top of the stack widened (exactly) to an f64. */
+  f64PromoteF32(): this { return this.op(0xbb); }
+  /** f64x2.splat: the f64 on top of the stack copied into both lanes. */
+  f64x2Splat(): this { return this.simd(0x14); }
 }
 
 interface FunctionEntry {
