@@ -12,7 +12,7 @@
  * σ's output, tanh' in terms of tanh's.
  */
 import { registerGradient } from '@tinytape/autograd';
-import { type Tensor, add, concat, matmul, mul, reshape, sigmoid, slice, stack, sub, sum, tanh, unaryOp, unsqueeze } from '@tinytape/tensor';
+import { type Tensor, add, concat, matmul, matmulAccumulate_, mul, reshape, sigmoid, slice, stack, sub, sum, tanh, unaryOp, unsqueeze } from '@tinytape/tensor';
 import { timeStep as step } from './cells.ts';
 import type { SequenceAttrs } from './sequence.ts';
 
@@ -46,14 +46,17 @@ registerGradient('recurrentSequence', (g, { inputs, output, attrs }) => {
     // h = act(a): da = dh ⊙ act'(a), and act' is a function of h for both tanh and relu.
     const derivative = nonlinearity === 'relu' ? unaryOp('step', output) : dTanh(output);
     const das = new Array<Tensor>(numSteps);
-    let carry: Tensor | null = null;
+    let later: Tensor | null = null;
     for (const t of order) {
-      das[t] = mul(plus(step(g, t), carry), step(derivative, t));
-      carry = matmul(das[t]!, wHh);
+      // dh = g_t + da_later·W_hh: step() copies g_t, and the matmul adds the carried product into it.
+      const dh = step(g, t);
+      if (later !== null) matmulAccumulate_(dh, later, wHh);
+      das[t] = mul(dh, step(derivative, t));
+      later = das[t]!;
     }
     const dA = flat(stack(das));
     const prev = flat(previousStates(output, h0, reverse));
-    return [dA, matmul(dA, prev, { transA: true }), carry];
+    return [dA, matmul(dA, prev, { transA: true }), h0.requiresGrad ? matmul(later!, wHh) : null];
   }
 
   if (mode === 'gru') {

@@ -11,8 +11,8 @@
  * step-by-step composition (packages/rnn/test/sequence.test.ts checks both devices).
  */
 import { noGrad } from '@tinytape/autograd';
-import { type Tensor, concat, gruCell, lstmCell, matmul, recordOp, scope, slice, stack } from '@tinytape/tensor';
-import { type CellKind, type Nonlinearity, type StepWeights, rnnStep } from './cells.ts';
+import { type Tensor, concat, gruCell, lstmCell, matmul, matmulAccumulate_, recordOp, relu, scope, slice, stack, tanh } from '@tinytape/tensor';
+import type { CellKind, Nonlinearity, StepWeights } from './cells.ts';
 import './sequence-grad.ts';
 
 /** What `recurrentSequence` records besides its tensors; its gradient rule reads them back. */
@@ -54,7 +54,12 @@ export function recurrentSequence(
         // gruStep/lstmStep in cells.ts, which the step-by-step form records op by op).
         if (attrs.mode === 'lstm') [h, c] = lstmCell(x, matmul(h, w.wHh, { transB: true }), c!);
         else if (attrs.mode === 'gru') h = gruCell(x, matmul(h, w.wHh, { transB: true }), w.bHh, h);
-        else h = rnnStep(x, h, w, attrs.nonlinearity);
+        else {
+          // rnnStep's arithmetic, with x (this step's own copy of the projection) taking the
+          // recurrent product in place: one kernel and one buffer fewer per step.
+          const pre = matmulAccumulate_(x, h, w.wHh, { transB: true });
+          h = attrs.nonlinearity === 'relu' ? relu(pre) : tanh(pre);
+        }
         hs[t] = h;
         if (c !== undefined) cs[t] = c;
       }
