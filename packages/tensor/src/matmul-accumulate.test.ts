@@ -14,6 +14,8 @@ const SHAPES: [number, number, number][] = [
   [8, 32, 64], // wasm, n a multiple of 64 with enough work: padded rows of B
   [5, 17, 7], // wasm, n not a multiple of 4: padded C rows
   [32, 40, 28],
+  [6, 70, 7], // with transB, k > 64: the dot kernel, narrow blocks at the row ends
+  [33, 96, 12], // ... and full 4-column blocks, an odd row at the end
 ];
 const CASES = SHAPES.flatMap(([m, k, n]) =>
   [false, true].flatMap((transA) => [false, true].map((transB) => ({ m, k, n, transA, transB }))));

@@ -17,7 +17,7 @@
 const SPINS = 20_000;
 
 /** The exported kernels a helper can run, by index. */
-export const HELPER_KERNELS = ['nn', 'tn', 'nt', 'nnAcc', 'tnAcc'] as const;
+export const HELPER_KERNELS = ['nn', 'tn', 'nt', 'nnAcc', 'tnAcc', 'ntAcc'] as const;
 /** A kernel name. */
 export type HelperKernel = (typeof HELPER_KERNELS)[number];
 

@@ -93,6 +93,8 @@ export interface MatmulModuleExports {
   tnAcc(a: number, b: number, c: number, m: number, nv: number, k: number, lda: number, ldb: number, ldc: number): void;
   /** C (m x n) = A·Bᵀ with A row-major m x k and B row-major n x k. No padding needed anywhere. */
   nt(a: number, b: number, c: number, m: number, n: number, k: number): void;
+  /** As `nt`, but adds the product to C (C += A·Bᵀ); C must be followed by 3 readable floats. */
+  ntAcc(a: number, b: number, c: number, m: number, n: number, k: number): void;
 }
 
 const I32 = 'i32' as const;
@@ -200,7 +202,7 @@ function addOuterBlock(
  * One dot-product block: C[0..rows, 0..cols] = A[0..rows, :]·B[0..cols, :]ᵀ, cols ≤ 4.
  * Parameters: (a, b, c, k, lda4, ldb4, ldc4), strides in bytes.
  */
-function addDotBlock(mod: ModuleBuilder, rows: number, cols: number, unroll: number, fma: boolean): number {
+function addDotBlock(mod: ModuleBuilder, rows: number, cols: number, unroll: number, fma: boolean, accumulate: boolean): number {
   return mod.addFunction(null, [I32, I32, I32, I32, I32, I32, I32], [], (f) => {
     const [a, b, c, k, lda4, ldb4, ldc4] = [0, 1, 2, 3, 4, 5, 6] as const;
     const aPtr = [a as number, ...locals(f, I32, rows - 1)];
@@ -264,12 +266,19 @@ function addDotBlock(mod: ModuleBuilder, rows: number, cols: number, unroll: num
       const sums = (): void => {
         f.get(u01).get(u23).f32x4Shuffle([0, 1, 4, 5]).get(u01).get(u23).f32x4Shuffle([2, 3, 6, 7]).f32x4Add();
       };
+      // Accumulating: C + (A·B), the order of the outer-product kernels. A narrow block's 16-byte load
+      // reads past its columns into the next row or C's slack; only its own lanes are stored back.
+      const result = (): void => {
+        if (accumulate) f.get(c).v128Load();
+        sums();
+        if (accumulate) f.f32x4Add();
+      };
       if (cols === 4) {
         f.get(c);
-        sums();
+        result();
         f.v128Store();
       } else {
-        sums();
+        result();
         f.set(av); // av is free again; reuse it for the reduced vector
         for (let s = 0; s < cols; s++) f.get(c).get(av).f32x4ExtractLane(s).f32Store(4 * s);
       }
@@ -335,10 +344,10 @@ function addOuterDriver(mod: ModuleBuilder, name: string, shape: KernelShape, aR
 }
 
 /** The `nt` entry point: loops over blocks of C and calls the dot-product block functions. */
-function addDotDriver(mod: ModuleBuilder, name: string, shape: KernelShape): void {
+function addDotDriver(mod: ModuleBuilder, name: string, shape: KernelShape, accumulate: boolean): void {
   const { dotRows: rows, dotUnroll, fma } = shape;
   const blocks = Array.from({ length: rows + 1 }, (_, r) =>
-    Array.from({ length: 5 }, (_, s) => (r > 0 && s > 0 ? addDotBlock(mod, r, s, dotUnroll, fma) : -1)));
+    Array.from({ length: 5 }, (_, s) => (r > 0 && s > 0 ? addDotBlock(mod, r, s, dotUnroll, fma, accumulate) : -1)));
 
   mod.addFunction(name, [I32, I32, I32, I32, I32, I32], [], (f) => {
     const [a, b, c, m, n, k] = [0, 1, 2, 3, 4, 5] as const;
@@ -361,7 +370,7 @@ function addDotDriver(mod: ModuleBuilder, name: string, shape: KernelShape): voi
 
 /**
  * The binary matmul module: exports `memory` (initially `memoryPages` 64 KiB pages, grown by the
- * host; with `sharedMaximumPages`, imported from `env.memory` as a shared memory and re-exported) and the `nn`, `tn`, `nnAcc`, `tnAcc` and `nt` kernels described by {@link MatmulModuleExports}.
+ * host; with `sharedMaximumPages`, imported from `env.memory` as a shared memory and re-exported) and the `nn`, `tn`, `nnAcc`, `tnAcc`, `nt` and `ntAcc` kernels described by {@link MatmulModuleExports}.
  */
 export function buildMatmulModule(shape: KernelShape = DEFAULT_KERNEL_SHAPE, memoryPages = 1, sharedMaximumPages?: number): Uint8Array {
   const mod = new ModuleBuilder(memoryPages, 'memory', sharedMaximumPages);
@@ -369,6 +378,7 @@ export function buildMatmulModule(shape: KernelShape = DEFAULT_KERNEL_SHAPE, mem
   addOuterDriver(mod, 'tn', shape, true, false);
   addOuterDriver(mod, 'nnAcc', shape, false, true);
   addOuterDriver(mod, 'tnAcc', shape, true, true);
-  addDotDriver(mod, 'nt', shape);
+  addDotDriver(mod, 'nt', shape, false);
+  addDotDriver(mod, 'ntAcc', shape, true);
   return mod.toBytes();
 }

@@ -283,7 +283,7 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
   const slot = mayReside ? residentSlot(kern, B, bLayout, bFloats) : { offset: -1, reused: false };
   const bReused = slot.reused;
   const bBase = slot.offset >= 0 ? slot.offset : bScratch;
-  const { nn, tn, nt, nnAcc, tnAcc } = kern.exports;
+  const { nn, tn, nt, nnAcc, tnAcc, ntAcc } = kern.exports;
   const accumulate = p.accumulate === true;
 
   for (let bi = 0; bi < batch; bi++) {
@@ -306,10 +306,9 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
       else view.set(B.subarray(bOff, bOff + k * n), bBase);
     }
 
-    // Accumulating outer-product kernels add into C in wasm memory, so C goes in first (two
-    // memcpys instead of a JavaScript add loop over m·n); the dot kernel adds on the way out instead.
-    const addInKernel = accumulate && outerProduct;
-    if (addInKernel) {
+    // Accumulating kernels add into C in wasm memory, so C goes in first (two memcpys instead of a
+    // JavaScript add loop over m·n).
+    if (accumulate) {
       if (ldc === n) view.set(C.subarray(cOff, cOff + m * n), cBase);
       else copyRows(view, cBase, ldc, C, cOff, m, n);
     }
@@ -326,7 +325,7 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
     // are identical.
     const threaded = kern.helper !== null && m >= FEW_ROWS && m * n * k >= THREAD_MIN_MACS && kern.helper.ready();
     if (outerProduct) {
-      const name = addInKernel ? (transA ? 'tnAcc' : 'nnAcc') : transA ? 'tn' : 'nn';
+      const name = accumulate ? (transA ? 'tnAcc' : 'nnAcc') : transA ? 'tn' : 'nn';
       const kernel = { nn, tn, nnAcc, tnAcc }[name];
       const aRowBytes = transA ? 4 : lda * 4;
       const split = threaded ? Math.floor(m / 8) * 4 : m;
@@ -336,17 +335,13 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
       runShare(kern, () => kernel(aBase * 4, bBase * 4, cBase * 4, split, nv, k, lda, ldb, ldc), threaded);
     } else {
       const split = threaded ? Math.floor(m / 4) * 2 : m;
-      if (threaded) kern.helper!.start('nt', [(aBase + split * k) * 4, bBase * 4, (cBase + split * n) * 4, m - split, n, k]);
-      runShare(kern, () => nt(aBase * 4, bBase * 4, cBase * 4, split, n, k), threaded);
+      const name = accumulate ? 'ntAcc' : 'nt';
+      const kernel = accumulate ? ntAcc : nt;
+      if (threaded) kern.helper!.start(name, [(aBase + split * k) * 4, bBase * 4, (cBase + split * n) * 4, m - split, n, k]);
+      runShare(kern, () => kernel(aBase * 4, bBase * 4, cBase * 4, split, n, k), threaded);
     }
 
-    if (accumulate && !addInKernel) {
-      for (let i = 0; i < m; i++) {
-        const src = cBase + i * ldc;
-        const dst = cOff + i * n;
-        for (let j = 0; j < n; j++) C[dst + j] = C[dst + j]! + view[src + j]!;
-      }
-    } else if (ldc === n) {
+    if (ldc === n) {
       C.set(view.subarray(cBase, cBase + m * n), cOff);
     } else {
       for (let i = 0; i < m; i++) {
