@@ -1,23 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { BinaryOp, MatmulParams, ScalarOp, UnaryOp } from '../../backend.ts';
 import { createCpuBackend } from './index.ts';
+import { rng } from '../../test-random.ts';
 
 // Every kernel is checked against a reference written here as the most obvious nested loops, in
 // double precision, on small and odd sizes that hit both the fast paths and their ragged edges.
 
 const be = createCpuBackend();
-
-/** mulberry32: a tiny seeded generator so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randF32(n: number, seed: number, lo = -2, hi = 2): Float32Array {
   const r = rng(seed);

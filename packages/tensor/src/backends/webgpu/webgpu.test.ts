@@ -5,6 +5,7 @@ import { createCpuBackend } from '../cpu/index.ts';
 import { sizeClass } from './context.ts';
 import type { WebGPUBackend } from './index.ts';
 import { requireWebGPU } from './test-support.ts';
+import { rng } from '../../test-random.ts';
 
 // Every WebGPU kernel is compared against the CPU backend on seeded random inputs, on small and odd
 // sizes that hit the fast paths and the ragged edges of tiles and workgroups. Lavapipe (software
@@ -28,18 +29,6 @@ afterAll(() => {
 function G(ctx: { skip: () => void }): WebGPUBackend {
   if (gpu === null) ctx.skip();
   return gpu!;
-}
-
-/** mulberry32: a tiny seeded generator so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randF32(n: number, seed: number, lo = -2, hi = 2): Float32Array {

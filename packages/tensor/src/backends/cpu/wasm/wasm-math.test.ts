@@ -5,6 +5,7 @@ import { MATH_OPS, type MathModuleExports, type MathOp, buildMathModule } from '
 import { CHUNK, createWasmMath, tryWasmUnary, wasmMathEnabled } from './wasm-math.ts';
 import { wasmSimdAvailable } from './wasm-matmul.ts';
 import { MATH_REFERENCE as REFERENCE, mathMismatches as mismatches, sameFloat as same } from './math-reference.ts';
+import { rng } from '../../../test-random.ts';
 
 // The wasm functions are held to the TypeScript loops of elementwise.ts, i.e. Math.exp / Math.tanh and
 // the stable two-branch sigmoid evaluated in doubles and rounded to float32 once. The requirement is
@@ -18,18 +19,6 @@ import { MATH_REFERENCE as REFERENCE, mathMismatches as mismatches, sameFloat as
 const WA = (globalThis as unknown as {
   WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance: new (module: object, imports: object) => { exports: object } };
 }).WebAssembly;
-
-/** mulberry32: a tiny seeded generator so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** n float32s from random bit patterns: every exponent equally likely, NaNs, infinities and subnormals included. */
 function anyFloats(n: number, seed: number): Float32Array {

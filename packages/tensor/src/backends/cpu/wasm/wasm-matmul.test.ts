@@ -7,6 +7,7 @@ import {
   wasmSimdAvailable,
 } from './wasm-matmul.ts';
 import { type Label, ModuleBuilder, signedLeb128, unsignedLeb128 } from './wasm-writer.ts';
+import { rng } from '../../../test-random.ts';
 
 // The project's TypeScript lib has no WebAssembly declarations (they live in lib.dom), so the few
 // calls the tests make directly are typed here.
@@ -23,18 +24,6 @@ const WA = (globalThis as unknown as {
 // doubles, so they agree only up to float32 rounding of a k-term sum: |wasm - ts| is allowed
 // 1e-6·k·Σ|a·b| per element, where Σ|a·b| (the same product over absolute values) bounds every
 // partial sum and so the rounding error; 1e-6 is about 16 float32 epsilons.
-
-/** mulberry32: a tiny seeded generator so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randF32(n: number, seed: number): Float32Array {
   const r = rng(seed);
