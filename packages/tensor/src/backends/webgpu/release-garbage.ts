@@ -7,6 +7,7 @@
  * process dies with SIGSEGV inside vkCreateDescriptorPool. Collecting right after the cache drops its
  * bind groups bounds how many can be alive at once.
  */
+import { nodeBuiltin } from '../../node-runtime.ts';
 
 /** A full collection, or null where none can be had (browsers, runtimes without V8's flags). */
 const collect: (() => void) | null = findCollector();
@@ -20,10 +21,8 @@ export function releaseGarbage(): void {
 }
 
 function findCollector(): (() => void) | null {
-  // getBuiltinModule (Node >= 20.16) instead of a static import keeps this file loadable in browsers.
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const v8 = proc?.getBuiltinModule?.('node:v8') as { setFlagsFromString(flags: string): void } | undefined;
-  const vm = proc?.getBuiltinModule?.('node:vm') as { runInNewContext(code: string): unknown } | undefined;
+  const v8 = nodeBuiltin<{ setFlagsFromString(flags: string): void }>('node:v8');
+  const vm = nodeBuiltin<{ runInNewContext(code: string): unknown }>('node:vm');
   if (v8 === undefined || vm === undefined) return null;
   try {
     const existing = (globalThis as { gc?: unknown }).gc;

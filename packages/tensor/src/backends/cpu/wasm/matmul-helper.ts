@@ -13,6 +13,8 @@
 //   [0] command: 0 idle, 1 run, 2 quit   [1] done flag   [2] ready flag   [3] kernel index
 //   [4..12] the kernel's arguments        [13] set when the kernel threw in the worker
 
+import { envVar, nodeBuiltin } from '../../../node-runtime.ts';
+
 /** Loads of the control word spent spinning before sleeping (a load takes a few nanoseconds). */
 const SPINS = 20_000;
 
@@ -66,25 +68,17 @@ interface WorkerThreads {
 }
 
 /** node:worker_threads when running in Node (20.16+), else undefined (browsers: one thread). */
-function workerThreads(): WorkerThreads | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (name: string) => unknown } }).process;
-  try {
-    return proc?.getBuiltinModule?.('node:worker_threads') as WorkerThreads | undefined;
-  } catch {
-    return undefined;
-  }
-}
+const workerThreads = (): WorkerThreads | undefined => nodeBuiltin<WorkerThreads>('node:worker_threads');
 
 /**
  * How many threads the wasm matmul may use: `TINYTAPE_CPU_THREADS` (1 or 2) when set, otherwise 2
  * when the machine has at least two cores and worker threads exist, else 1.
  */
 export function matmulThreads(): number {
-  const proc = (globalThis as { process?: { env?: Record<string, string | undefined>; getBuiltinModule?: (name: string) => unknown } }).process;
   if (workerThreads() === undefined) return 1;
-  const requested = proc?.env?.TINYTAPE_CPU_THREADS;
+  const requested = envVar('TINYTAPE_CPU_THREADS');
   if (requested !== undefined && requested !== '') return Number(requested) >= 2 ? 2 : 1;
-  const os = proc?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined;
+  const os = nodeBuiltin<{ availableParallelism?: () => number }>('node:os');
   return (os?.availableParallelism?.() ?? 1) >= 2 ? 2 : 1;
 }
 

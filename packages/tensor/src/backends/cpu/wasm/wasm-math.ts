@@ -19,6 +19,7 @@
 
 import { type MathModuleExports, type MathOp, buildMathModule } from './math-module.ts';
 import { wasmSimdAvailable } from './wasm-matmul.ts';
+import { envVar } from '../../../node-runtime.ts';
 
 export type { MathOp } from './math-module.ts';
 
@@ -100,19 +101,13 @@ export function createWasmMath(unroll?: number): WasmMathRunner | null {
   return Object.assign(run, { expRows });
 }
 
-/** The part of Node's `process` read here. */
-interface NodeLikeProcess {
-  env?: Record<string, string | undefined>;
-}
-
 let shared: WasmMathRunner | null | undefined;
 
 /** The instance every CPU backend shares, compiled on first use; null when the path is off or unavailable. */
 function sharedRunner(): WasmMathRunner | null {
   if (shared === undefined) {
-    const proc = (globalThis as { process?: NodeLikeProcess }).process;
     try {
-      shared = proc?.env?.TINYTAPE_WASM_MATH === '0' ? null : createWasmMath();
+      shared = envVar('TINYTAPE_WASM_MATH') === '0' ? null : createWasmMath();
     } catch {
       shared = null; // an engine that validates SIMD but fails to compile: stay on TypeScript
     }

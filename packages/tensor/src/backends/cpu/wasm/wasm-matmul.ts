@@ -22,6 +22,7 @@ import type { MatmulParams } from '../../../backend.ts';
 import { DEFAULT_KERNEL_SHAPE, type KernelShape, type MatmulModuleExports, buildMatmulModule } from './matmul-module.ts';
 import { type MatmulHelper, matmulThreads, startMatmulHelper } from './matmul-helper.ts';
 import { ModuleBuilder } from './wasm-writer.ts';
+import { envVar, nodeBuiltin } from '../../../node-runtime.ts';
 
 /** The part of the WebAssembly JS API used here, typed locally since the project's lib has no DOM. */
 interface WasmApi {
@@ -84,8 +85,7 @@ let fmaSupported: boolean | undefined;
 export function wasmFmaAvailable(): boolean {
   if (fmaSupported === undefined) {
     fmaSupported = false;
-    const proc = (globalThis as { process?: NodeLikeProcess }).process;
-    if (wasmApi !== undefined && wasmSimdAvailable() && proc?.env?.TINYTAPE_WASM_FMA !== '0') {
+    if (wasmApi !== undefined && wasmSimdAvailable() && envVar('TINYTAPE_WASM_FMA') !== '0') {
       try {
         const probe = new ModuleBuilder(0);
         probe.addFunction('madd', ['v128', 'v128', 'v128'], ['v128'], (f) => {
@@ -94,8 +94,7 @@ export function wasmFmaAvailable(): boolean {
         const bytes = probe.toBytes();
         fmaSupported = wasmApi.validate(bytes);
         if (!fmaSupported) {
-          const v8 = proc?.getBuiltinModule?.('node:v8') as { setFlagsFromString?: (flags: string) => void } | undefined;
-          v8?.setFlagsFromString?.('--experimental-wasm-relaxed-simd');
+          nodeBuiltin<{ setFlagsFromString?: (flags: string) => void }>('node:v8')?.setFlagsFromString?.('--experimental-wasm-relaxed-simd');
           fmaSupported = wasmApi.validate(bytes);
         }
       } catch {
@@ -104,12 +103,6 @@ export function wasmFmaAvailable(): boolean {
     }
   }
   return fmaSupported;
-}
-
-/** The part of Node's `process` read here. */
-interface NodeLikeProcess {
-  env?: Record<string, string | undefined>;
-  getBuiltinModule?: (name: string) => unknown;
 }
 
 /** The block shape of the shared instance: the default, with FMA where the engine has it. */
