@@ -53,6 +53,21 @@ describe('resident right operands', () => {
     expectClose(C, reference(A, B, transB));
   });
 
+  it('a B used both as it is and transposed (W_hh forward and backward) gives the right product every time', () => {
+    const A = random(M * K, 21);
+    const B = random(K * N, 22);
+    const C = new Float32Array(M * N);
+    const want = [reference(A, B, false), reference(A, B, true)];
+    for (let round = 0; round < 3; round++) {
+      for (const transB of [false, true]) {
+        for (let use = 0; use < 3; use++) {
+          expect(wasmMatmul(A, B, C, params(transB))).toBe(true);
+          expectClose(C, want[Number(transB)]!);
+        }
+      }
+    }
+  });
+
   it('a B used once is not kept: its next use copies the values it has then', () => {
     const A = random(M * K, 11);
     const B = random(K * N, 12);

@@ -3,7 +3,7 @@ import type { MatmulParams } from '../../../backend.ts';
 import { matmul } from '../matmul.ts';
 import { DEFAULT_KERNEL_SHAPE, type KernelShape, buildMatmulModule } from './matmul-module.ts';
 import {
-  THREAD_MIN_MACS, WASM_MIN_MACS, backendKernelShape, createWasmMatmul, tryWasmMatmul, wasmFmaAvailable, wasmMatmul,
+  CHUNK_K, THREAD_MIN_MACS, WASM_MIN_MACS, backendKernelShape, createWasmMatmul, tryWasmMatmul, wasmFmaAvailable, wasmMatmul,
   wasmSimdAvailable,
 } from './wasm-matmul.ts';
 import { type Label, ModuleBuilder, signedLeb128, unsignedLeb128 } from './wasm-writer.ts';
@@ -179,6 +179,28 @@ describe('wasm matmul', () => {
     checkAgainstTs(wasmMatmul, params(m, k, n, transA, transB), m * k + n);
   });
 
+  // A contraction longer than CHUNK_K is packed and multiplied in chunks, all but the first
+  // accumulating into C; the chunks must cover k exactly, also when k does not divide evenly.
+  it.each(COMBOS)('long contractions run in chunks and still match, transA=%s transB=%s', (transA, transB) => {
+    let seed = 900;
+    for (const k of [CHUNK_K + 1, 2 * CHUNK_K + 3, 1120]) {
+      for (const [m, n] of [[9, 13], [33, 70]] as const) checkAgainstTs(wasmMatmul, params(m, k, n, transA, transB), seed++);
+    }
+  });
+
+  it.each([false, true])('accumulates over chunks into what C held, transB=%s', (transB) => {
+    const [m, k, n] = [12, 2 * CHUNK_K + 7, 20];
+    const p = { ...params(m, k, n, false, transB), accumulate: true };
+    const A = randF32(m * k, 31);
+    const B = randF32(k * n, 32);
+    const start = randF32(m * n, 33);
+    const product = new Float32Array(m * n);
+    matmul(A, B, product, params(m, k, n, false, transB));
+    const C = start.slice();
+    expect(wasmMatmul(A, B, C, p)).toBe(true);
+    for (let i = 0; i < m * n; i++) expect(C[i]!).toBeCloseTo(start[i]! + product[i]!, 3);
+  });
+
   it('is deterministic, also after growing its memory', () => {
     const p = params(33, 65, 17);
     const A = randF32(33 * 65, 3);
@@ -265,9 +287,9 @@ describe('two threads', () => {
     expect(threaded!.helperReady!()).toBe(true);
     let seed = 500;
     // Above THREAD_MIN_MACS, with row counts that split evenly and unevenly into blocks, and n not a
-    // multiple of 4 (padded C rows), in every transpose case, overwriting and accumulating.
-    // (Products with fewer than 64 rows stay on one thread.)
-    for (const [m, k, n] of [[96, 512, 512], [1120, 64, 28], [70, 260, 259], [66, 1024, 130]] as const) {
+    // multiple of 4 (padded C rows), in every transpose case, overwriting and accumulating. Products
+    // with fewer than 64 rows split their columns instead (the last two shapes), outer-product ones only.
+    for (const [m, k, n] of [[96, 512, 512], [1120, 64, 28], [70, 260, 259], [66, 1024, 130], [32, 512, 512], [16, 300, 258]] as const) {
       expect(m * k * n).toBeGreaterThanOrEqual(THREAD_MIN_MACS);
       for (const [transA, transB] of COMBOS) {
         for (const accumulate of [false, true]) {

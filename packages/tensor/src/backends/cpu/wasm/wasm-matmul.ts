@@ -8,15 +8,18 @@
 // forgetResident). The memory only grows, to the largest product seen so far; it is never shrunk.
 //
 // Operand layouts per case (op(X) is X or its transpose):
-//   A·B     -> `nn`: A and B copied as they are.
-//   Aᵀ·B    -> `tn`: A and B copied as they are; the kernel reads A transposed at no extra cost.
-//   (For both, rows of B, and of A for tn, are padded when their length would thrash L1; see `run`.)
-//   A·Bᵀ    -> `nt`: A and B copied as they are; the kernel vectorises over k.
-//   Aᵀ·Bᵀ   -> `nt` after transposing A during the copy (m·k moves; rare, and cheap next to m·n·k).
-//   With a short k (≤ SHORT_K) a transposed B is instead transposed during its copy, and A·Bᵀ runs
-//   as `nn`, Aᵀ·Bᵀ as `tn`.
-// When n is not a multiple of 4 the outer-product kernels write C with rows padded to a multiple of
-// 4 floats, and the copy out drops the padding row by row.
+//   A·B     -> `nn`: A copied as it is, B packed into strips (packB, in wasm) after a plain copy.
+//   Aᵀ·B    -> `tn`: the same; the kernel reads A transposed at no extra cost (rows padded, see run).
+//   A·Bᵀ    -> `nt`: A and B copied as they are; the kernel vectorises over k. Where B is packed
+//              instead (a short k, or a resident B), op(B) is packed straight from the transposed
+//              B during the copy and the product runs as `nn`.
+//   Aᵀ·Bᵀ   -> `nt` after transposing A during the copy (m·k moves; rare, and cheap next to m·n·k),
+//              or `tn` with B packed as above.
+// Packed B: op(B) cut into strips of 4·vecs columns, each strip's k rows back to back, so a block
+// walks down its strip through consecutive memory at constant offsets (no L1 set conflicts, whole
+// cache lines used, the hardware prefetcher streams it). A long k is packed and multiplied in
+// chunks (CHUNK_K). When n is not a multiple of 4 the outer-product kernels write C with rows
+// padded to a multiple of 4 floats, and the copy out drops the padding row by row.
 
 import type { MatmulParams } from '../../../backend.ts';
 import { DEFAULT_KERNEL_SHAPE, type KernelShape, type MatmulModuleExports, buildMatmulModule } from './matmul-module.ts';
@@ -119,6 +122,8 @@ interface Kernels {
   /** Floats of the resident area in use, and its generation (see reserveResident). */
   residentTop: number;
   residentGeneration: number;
+  /** 4-column vectors per outer-product block (the kernel shape's `vecs`): packed B's strip width. */
+  readonly vecs: number;
 }
 
 /**
@@ -128,7 +133,7 @@ interface Kernels {
  */
 export const THREAD_MIN_MACS = 2 ** 20;
 
-/** Products with fewer rows than this stay on one thread (see `run`). */
+/** Products with fewer rows than this share their columns between the threads, taller ones their rows (see threadedFor). */
 const FEW_ROWS = 64;
 
 /** A view of memory at least `floats` long, growing the memory if needed; null if it cannot grow. */
@@ -165,6 +170,18 @@ const roundUp4 = (x: number): number => Math.ceil(x / 4) * 4;
 const RESIDENT_FLOATS = 2 ** 21;
 /** Right operands smaller than this are copied each time (cheap, and not worth a slot). */
 const RESIDENT_MIN_FLOATS = 4096;
+
+/** What residentSlot says for a B that may not reside. */
+const NOT_RESIDENT = { offset: -1, reused: false } as const;
+
+/**
+ * Contractions longer than this run in chunks of equal length (see run). In the scratch RNN's
+ * deferred W_hh gradient, [512,1120]ᵀ·[1120,512], a chunk has 224 rows of k: 0.45 MB of A and of
+ * packed B, which stay in L2 (1.25 MB per core here) while every block of C passes over them. At
+ * that product the chunks and packing together took 19-23 -> 14-16 ms (A/B in one process); chunks
+ * of 128 and 512 rows measured the same within noise, one chunk 5-10% slower.
+ */
+export const CHUNK_K = 256;
 
 interface ResidentCopy {
   /** How B is laid out in memory (padded rows, transposed in, ...); another layout needs another copy. */
@@ -229,6 +246,31 @@ function copyRows(
   }
 }
 
+/**
+ * Packs op(B) for a transposed B (stored n x k, so op(B)[p, j] = B[j·k + p]) straight into the
+ * chunked strip layout of `packB` at `dst`: chunk by chunk of `kc` rows, strips of 4·vecs columns,
+ * columns past n zero.
+ */
+function packTransposedInto(
+  view: Float32Array, dst: number, B: Float32Array, src: number, k: number, n: number, kc: number, vecs: number,
+): void {
+  const nv = Math.ceil(n / 4);
+  for (let k0 = 0; k0 < k; k0 += kc) {
+    const rows = Math.min(kc, k - k0);
+    const chunk = dst + k0 * nv * 4;
+    for (let j0 = 0; j0 < nv; j0 += vecs) {
+      const width = 4 * Math.min(vecs, nv - j0);
+      const strip = chunk + j0 * rows * 4;
+      for (let jj = 0; jj < width; jj++) {
+        const col = 4 * j0 + jj;
+        const from = src + col * k + k0;
+        if (col < n) for (let p = 0; p < rows; p++) view[strip + p * width + jj] = B[from + p]!;
+        else for (let p = 0; p < rows; p++) view[strip + p * width + jj] = 0;
+      }
+    }
+  }
+}
+
 /** The body of a {@link WasmMatmul} over one instance of the module. */
 function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p: MatmulParams): boolean {
   let { batch, m } = p;
@@ -241,42 +283,44 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
     batch = 1;
   }
 
-  // A transposed B (stored n x k) normally goes to the dot kernel, which vectorises over k. With a short
-  // k (one-hot inputs: k = vocabulary; dY·W_hqᵀ) its per-element horizontal sums dominate, so B is
-  // transposed while it is copied in (k·n moves) and the outer-product kernels run instead: measured
-  // about 4 -> 15+ GFLOP/s at [32,28] x [28,512]ᵀ.
-  const bTransposedIn = transB && k <= SHORT_K && n >= 8;
-  const outerProduct = !transB || bTransposedIn; // nn or tn; otherwise nt
   const nv = Math.ceil(n / 4);
+  const vecs = kern.vecs;
+  // Long contractions run in chunks of about KC rows of k, so that the part of A and of packed B a
+  // chunk reads stays in L2 while every block of C passes over it (see CHUNK_K).
+  const chunks = Math.max(1, Math.ceil(k / CHUNK_K));
+  const kc = Math.max(1, Math.ceil(k / chunks));
+  const packedFloats = k * nv * 4;
+  // A B that comes back unchanged (a weight) is packed once into the resident area (see
+  // forgetResident); the layout names everything its packing depends on.
+  const mayReside = batch === 1 && k * n >= RESIDENT_MIN_FLOATS && packedFloats + 8 <= RESIDENT_FLOATS;
+  const slot = mayReside ? residentSlot(kern, B, `${transB ? 't' : 'n'}${kc}x${k}x${n}`, packedFloats) : NOT_RESIDENT;
+
+  // A transposed B (stored n x k) goes to the dot kernel, which vectorises over k, unless it is packed
+  // transposed for the outer-product kernels: always with a short k (one-hot inputs: k = vocabulary;
+  // dY·W_hqᵀ), where the dot kernel's per-element horizontal sums dominate (about 4 -> 15+ GFLOP/s
+  // at [32,28] x [28,512]ᵀ), and for a resident B, packed once and reused (dH·W_hhᵀ in backward).
+  const outerProduct = !transB || (k <= SHORT_K && n >= 8) || slot.offset >= 0;
   const ldc = outerProduct ? nv * 4 : n;
-  // The outer-product kernels walk down k rows of B in strips of 8 floats (and tn walks down k rows of
-  // A, stored k x m, 4 floats at a time), reusing each strip from L1 for every block in the other
-  // direction. When those rows are a multiple of 256 bytes long the k addresses of a strip fall into
-  // at most 16 of the 64 sets of an x86 L1 cache and evict each other before the reuse; padding every
-  // row by one 64-byte line spreads them over all sets. Measured: nn at [32,512] x [512,512] about
-  // 20 -> 26 GFLOP/s on the kernel alone, tn at [512,1120]ᵀ x [1120,28] about 10 -> 18. Padding
-  // costs one small copy per row instead of one memcpy, so it needs enough work per row of k (m·n)
-  // and more than one block to reuse the strip.
-  const worthPadding = k > 16 && m * n >= 8192;
-  const padA = transA && outerProduct && m % 64 === 0 && n > 8 && worthPadding;
-  const padB = !transB && n % 64 === 0 && m > 4 && worthPadding;
+  // tn walks down k rows of A (stored k x m) 4 floats at a time, reusing each line from L1 for the
+  // next block of rows. When those rows are a multiple of 256 bytes long the k addresses fall into at
+  // most 16 of the 64 sets of an x86 L1 cache and evict each other before the reuse; padding every
+  // row by one 64-byte line spreads them over all sets (measured at [512,1120]ᵀ x [1120,28]: about
+  // 10 -> 18 GFLOP/s). Padding costs one small copy per row instead of one memcpy, so it needs enough
+  // work per row of k.
+  const padA = transA && outerProduct && m % 64 === 0 && n > 8 && k > 16 && m * n >= 8192;
   const lda = transA && outerProduct ? (padA ? m + 16 : m) : k;
-  const ldb = padB ? n + 16 : n;
-  // Regions of the memory in floats, each followed by 4 floats of slack: the outer-product kernels
-  // read up to 3 floats past B's last row when n is not a multiple of 4 (into lanes that are dropped).
-  // Scratch starts above the resident area; B may live in that area instead (see forgetResident).
-  const bFloats = padB ? k * ldb : k * n;
-  const bLayout = `${bTransposedIn ? 't' : 'n'}${ldb}x${k}`;
-  const mayReside = batch === 1 && bFloats >= RESIDENT_MIN_FLOATS && bFloats + 8 <= RESIDENT_FLOATS;
+  // Regions of the memory in floats, each followed by 4 floats of slack (packB reads up to 3 floats
+  // past B's last row when n is not a multiple of 4, into lanes that are dropped). Scratch starts
+  // above the resident area. B is copied as it is into bRaw (for packB, or for the dot kernel) and
+  // packed into bPacked, unless its packed copy is resident.
   const aBase = RESIDENT_FLOATS;
-  const bScratch = roundUp4(aBase + (padA ? k * lda : m * k) + 4);
-  const cBase = roundUp4(bScratch + bFloats + 4);
+  const bRaw = roundUp4(aBase + (padA ? k * lda : m * k) + 4);
+  const bPackedScratch = roundUp4(bRaw + k * n + 4);
+  const cBase = roundUp4(bPackedScratch + (outerProduct ? packedFloats : 0) + 4);
   const view = memoryFor(kern, cBase + m * ldc + 4);
   if (view === null) return false;
-  const slot = mayReside ? residentSlot(kern, B, bLayout, bFloats) : { offset: -1, reused: false };
   const bReused = slot.reused;
-  const bBase = slot.offset >= 0 ? slot.offset : bScratch;
-  const { nn, tn, nt, nnAcc, tnAcc, ntAcc } = kern.exports;
+  const bPacked = slot.offset >= 0 ? slot.offset : bPackedScratch;
   const accumulate = p.accumulate === true;
 
   for (let bi = 0; bi < batch; bi++) {
@@ -285,18 +329,21 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
     const cOff = bi * m * n;
     // A batch stride of 0 means the same operand for every entry: copy it once.
     if (bi === 0 || aBatchStride !== 0) {
-      if (transA && !outerProduct) {
-        transposeInto(view, aBase, A, aOff, m, k);
-      } else if (padA) {
-        copyRows(view, aBase, lda, A, aOff, k, m);
-      } else {
-        view.set(A.subarray(aOff, aOff + m * k), aBase);
-      }
+      if (transA && !outerProduct) transposeInto(view, aBase, A, aOff, m, k);
+      else if (padA) copyRows(view, aBase, lda, A, aOff, k, m);
+      else view.set(A.subarray(aOff, aOff + m * k), aBase);
     }
     if ((bi === 0 && !bReused) || bBatchStride !== 0) {
-      if (bTransposedIn) transposeInto(view, bBase, B, bOff, k, n);
-      else if (padB) copyRows(view, bBase, ldb, B, bOff, k, n);
-      else view.set(B.subarray(bOff, bOff + k * n), bBase);
+      if (!outerProduct) {
+        view.set(B.subarray(bOff, bOff + k * n), bRaw);
+      } else if (transB) {
+        packTransposedInto(view, bPacked, B, bOff, k, n, kc, vecs);
+      } else {
+        view.set(B.subarray(bOff, bOff + k * n), bRaw);
+        for (let k0 = 0; k0 < k; k0 += kc) {
+          kern.exports.packB((bRaw + k0 * n) * 4, (bPacked + k0 * nv * 4) * 4, Math.min(kc, k - k0), nv, n);
+        }
+      }
     }
 
     // Accumulating kernels add into C in wasm memory, so C goes in first (two memcpys instead of a
@@ -305,33 +352,15 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
       if (ldc === n) view.set(C.subarray(cOff, cOff + m * n), cBase);
       else copyRows(view, cBase, ldc, C, cOff, m, n);
     }
-    // With a helper thread, each thread computes a band of C's rows. Products with few rows (m = the
-    // batch: one time step's [32,512]·[512,512]) stay on one thread. Splitting their rows makes both
-    // threads stream all of B; splitting their columns instead ran 1.5x faster on the kernel alone,
-    // back to back, but inside a training step it gained nothing or lost (about 0.8-1.1 ms per product
-    // either way): between two products the helper has gone back to sleep, waking it costs
-    // hundreds of microseconds on this VM, and the second core is busy with V8's concurrent garbage
-    // collection. Tall products do pay: the weight-gradient product that backward defers to the end
-    // ([512,1120]ᵀ·[1120,512], once per step) took 33 -> 19 ms inside training, and 1024³ 19 -> 26
-    // GFLOP/s on the kernel alone. Splits fall on whole blocks (4 rows outer-product, 2 rows dot),
-    // so every element of C comes from the same block code as in a single-threaded run: the results
-    // are identical.
-    const threaded = kern.helper !== null && m >= FEW_ROWS && m * n * k >= THREAD_MIN_MACS && kern.helper.ready();
     if (outerProduct) {
-      const name = accumulate ? (transA ? 'tnAcc' : 'nnAcc') : transA ? 'tn' : 'nn';
-      const kernel = { nn, tn, nnAcc, tnAcc }[name];
-      const aRowBytes = transA ? 4 : lda * 4;
-      const split = threaded ? Math.floor(m / 8) * 4 : m;
-      if (threaded) {
-        kern.helper!.start(name, [aBase * 4 + split * aRowBytes, bBase * 4, (cBase + split * ldc) * 4, m - split, nv, k, lda, ldb, ldc]);
+      // (k = 0 still takes one call, which writes C's zeros.)
+      for (let k0 = 0; k0 < Math.max(k, 1); k0 += kc) {
+        const rows = Math.min(kc, k - k0);
+        const a = aBase + (transA ? k0 * lda : k0);
+        outerProductShare(kern, accumulate || k0 > 0, transA, a, bPacked + k0 * nv * 4, m, nv, rows, lda, ldc, cBase);
       }
-      runShare(kern, () => kernel(aBase * 4, bBase * 4, cBase * 4, split, nv, k, lda, ldb, ldc), threaded);
     } else {
-      const split = threaded ? Math.floor(m / 4) * 2 : m;
-      const name = accumulate ? 'ntAcc' : 'nt';
-      const kernel = accumulate ? ntAcc : nt;
-      if (threaded) kern.helper!.start(name, [(aBase + split * k) * 4, bBase * 4, (cBase + split * n) * 4, m - split, n, k]);
-      runShare(kern, () => kernel(aBase * 4, bBase * 4, cBase * 4, split, n, k), threaded);
+      dotShare(kern, accumulate, aBase, bRaw, m, n, k, cBase);
     }
 
     if (ldc === n) {
@@ -345,6 +374,54 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
     }
   }
   return true;
+}
+
+// With a helper thread, each thread computes a share of C. Tall products (the weight gradients that
+// backward defers to the end, [512,1120]ᵀ·[1120,512] once per step) split by rows: 33 -> 19 ms inside
+// training, and 1024³ 19 -> 26 GFLOP/s on the kernel alone. Products with few rows (m = the batch:
+// one time step's [32,512]·[512,512]) split by columns instead, whole strips of packed B each, so
+// each thread streams half of B: splitting their rows would make both stream all of it. That pays
+// only because the idle helper now spins through a training step (see matmul-helper.ts): with a
+// helper that slept between products the column split gained nothing inside training; with it
+// the scratch RNN's per-step products took 0.67-0.73 -> 0.48-0.55 ms and the concise RNN ran
+// about 1.13x faster. Splits fall on whole blocks (4 rows or one strip outer-product, 2 rows dot),
+// so every element of C comes from the same block code as in a single-threaded run: the results
+// are identical.
+function threadedFor(kern: Kernels, macs: number): boolean {
+  return kern.helper !== null && macs >= THREAD_MIN_MACS && kern.helper.ready();
+}
+
+/** One outer-product kernel call over k rows (pointers in floats), shared with the helper when that pays. */
+function outerProductShare(
+  kern: Kernels, acc: boolean, transA: boolean, a: number, b: number, m: number, nv: number, k: number, lda: number, ldc: number, c: number,
+): void {
+  const name = acc ? (transA ? 'tnAcc' : 'nnAcc') : transA ? 'tn' : 'nn';
+  const kernel = kern.exports[name];
+  const run = (aAt: number, bAt: number, cAt: number, rows: number, vecs: number): void => kernel(aAt * 4, bAt * 4, cAt * 4, rows, vecs, k, lda, ldc);
+  if (!threadedFor(kern, m * nv * 4 * k)) {
+    run(a, b, c, m, nv);
+  } else if (m >= FEW_ROWS) {
+    const split = Math.floor(m / 8) * 4;
+    const aSplit = a + split * (transA ? 1 : lda);
+    kern.helper!.start(name, [aSplit * 4, b * 4, (c + split * ldc) * 4, m - split, nv, k, lda, ldc]);
+    runShare(kern, () => run(a, b, c, split, nv), true);
+  } else {
+    // The helper takes the right half of the strips of packed B (each k·16·vecs bytes) and of C's columns.
+    const nvSplit = Math.ceil(nv / (2 * kern.vecs)) * kern.vecs;
+    if (nvSplit >= nv) return run(a, b, c, m, nv);
+    kern.helper!.start(name, [a * 4, (b + nvSplit * k * 4) * 4, (c + nvSplit * 4) * 4, m, nv - nvSplit, k, lda, ldc]);
+    runShare(kern, () => run(a, b, c, m, nvSplit), true);
+  }
+}
+
+/** One dot-kernel call (pointers in floats), its rows shared with the helper when that pays. */
+function dotShare(kern: Kernels, acc: boolean, a: number, b: number, m: number, n: number, k: number, c: number): void {
+  const name = acc ? 'ntAcc' : 'nt';
+  const kernel = kern.exports[name];
+  const threaded = m >= FEW_ROWS && threadedFor(kern, m * n * k);
+  const split = threaded ? Math.floor(m / 4) * 2 : m;
+  if (threaded) kern.helper!.start(name, [(a + split * k) * 4, b * 4, (c + split * n) * 4, m - split, n, k]);
+  runShare(kern, () => kernel(a * 4, b * 4, c * 4, split, n, k), threaded);
 }
 
 /** Runs this thread's share, then (when threaded) waits for the helper's, even if this share threw. */
@@ -380,7 +457,7 @@ export function createWasmMatmul(shape: KernelShape = DEFAULT_KERNEL_SHAPE, opti
   // Synchronous compilation is allowed for a module this small (about 30 KB).
   const module = new wasmApi.Module(buildMatmulModule(shape));
   const exports = new wasmApi.Instance(module, {}).exports as MatmulModuleExports;
-  const kern: Kernels = { exports, view: new Float32Array(exports.memory.buffer), helper: null, residentTop: 0, residentGeneration: 0 };
+  const kern: Kernels = { exports, view: new Float32Array(exports.memory.buffer), helper: null, residentTop: 0, residentGeneration: 0, vecs: shape.vecs };
   return (A, B, C, p) => run(kern, A, B, C, p);
 }
 
@@ -397,7 +474,7 @@ function createThreaded(api: WasmApi, shape: KernelShape): WasmMatmul | null {
   const exports = new api.Instance(new api.Module(bytes), { env: { memory } }).exports as MatmulModuleExports;
   const helper = startMatmulHelper(bytes, memory);
   if (helper === null) return null;
-  const kern: Kernels = { exports, view: new Float32Array(exports.memory.buffer), helper, residentTop: 0, residentGeneration: 0 };
+  const kern: Kernels = { exports, view: new Float32Array(exports.memory.buffer), helper, residentTop: 0, residentGeneration: 0, vecs: shape.vecs };
   return Object.assign((A: Float32Array, B: Float32Array, C: Float32Array, p: MatmulParams) => run(kern, A, B, C, p), {
     helperReady: () => helper.ready(),
   });
