@@ -1,12 +1,19 @@
 import type { BinaryOp, BroadcastLayout } from '../../backend.ts';
 import { Odometer, coalesce } from './strided.ts';
+import { tryWasmBinary, tryWasmBinaryRow, tryWasmBinaryScalar } from './wasm/wasm-elementwise.ts';
 
 // Each helper switches on the op once, then runs one loop per op, so no element pays for a dispatch.
+// add, sub and mul over contiguous runs, scalars and bias rows go to WebAssembly SIMD first
+// (wasm/wasm-elementwise.ts: the same float32 results, several times faster); the loops here are the
+// reference, the fallback and the path for small arrays.
+
+const hasWasm = (op: BinaryOp): op is 'add' | 'sub' | 'mul' => op === 'add' || op === 'sub' || op === 'mul';
 
 /** out[oo+i] = a[ao+i] (op) b[bo+i] for i < n: both operands run contiguously. */
 function runContiguous(
   op: BinaryOp, a: Float32Array, ao: number, b: Float32Array, bo: number, out: Float32Array, oo: number, n: number,
 ): void {
+  if (hasWasm(op) && tryWasmBinary(op, a, ao, b, bo, out, oo, n)) return;
   const d = bo - ao;
   const e = ao + n;
   const shift = oo - ao;
@@ -36,6 +43,7 @@ function runContiguous(
 
 /** out[oo+i] = a[ao+i] (op) s for i < n: the right operand is one value held in a register. */
 function runScalarB(op: BinaryOp, a: Float32Array, ao: number, s: number, out: Float32Array, oo: number, n: number): void {
+  if (hasWasm(op) && tryWasmBinaryScalar(op, a, ao, s, out, oo, n)) return;
   const e = ao + n;
   const shift = oo - ao;
   switch (op) {
@@ -98,6 +106,7 @@ function runStrided(
 
 /** out[r, c] = a[r, c] (op) b[c]: a contiguous [rows, cols] matrix against one row vector (bias add). */
 function rowBroadcast(op: BinaryOp, a: Float32Array, b: Float32Array, out: Float32Array, rows: number, cols: number): void {
+  if (hasWasm(op) && tryWasmBinaryRow(op, a, b, out, rows, cols)) return;
   // The row loop sits inside each case so the op is still chosen once per call, not once per row.
   switch (op) {
     case 'add':

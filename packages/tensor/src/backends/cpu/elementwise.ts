@@ -1,6 +1,7 @@
 import type { ScalarOp, UnaryOp } from '../../backend.ts';
 import type { DType, TypedArray } from '../../dtype.ts';
 import { tryWasmUnary } from './wasm/wasm-math.ts';
+import { tryWasmAxpy, tryWasmSimpleUnary } from './wasm/wasm-elementwise.ts';
 
 // Every kernel here switches on the op once and then runs a dedicated loop, so V8 sees one monomorphic
 // loop body per op instead of a call through a function table for each element.
@@ -14,10 +15,12 @@ export function fill(out: TypedArray, size: number, value: number): void {
  * out[i] = f(x[i]) for the elementwise unary ops of the Backend contract. exp, tanh and sigmoid run
  * in WebAssembly SIMD where available (wasm/wasm-math.ts): about 5x faster, and the same float32
  * as the loops below for every input (checked over all 2^32). The loops are the reference and the
- * fallback; `TINYTAPE_WASM_MATH=0` forces them.
+ * fallback; `TINYTAPE_WASM_MATH=0` forces them. neg, square, 1 − x² and x(1 − x) run in wasm too
+ * (wasm/wasm-elementwise.ts, bit for bit the same results), above a few hundred elements.
  */
 export function unary(op: UnaryOp, x: Float32Array, out: Float32Array, size: number): void {
   if ((op === 'exp' || op === 'tanh' || op === 'sigmoid') && tryWasmUnary(op, x, out, size)) return;
+  if ((op === 'neg' || op === 'square' || op === 'oneMinusSquare' || op === 'sigmoidGradFromOutput') && tryWasmSimpleUnary(op, x, out, size)) return;
   switch (op) {
     case 'neg':
       for (let i = 0; i < size; i++) out[i] = -x[i]!;
@@ -114,8 +117,9 @@ export function scalar(op: ScalarOp, x: Float32Array, s: number, out: Float32Arr
   }
 }
 
-/** y[i] += alpha * x[i] for i < size, in place. */
+/** y[i] += alpha * x[i] for i < size, in place; in wasm SIMD above a few hundred elements (the same float32 results). */
 export function axpy(y: Float32Array, x: Float32Array, alpha: number, size: number): void {
+  if (tryWasmAxpy(y, x, alpha, size)) return;
   for (let i = 0; i < size; i++) y[i] = y[i]! + alpha * x[i]!;
 }
 

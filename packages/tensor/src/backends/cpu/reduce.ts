@@ -1,4 +1,5 @@
 import type { AxisParams, ReduceOp } from '../../backend.ts';
+import { tryWasmColumnSums } from './wasm/wasm-elementwise.ts';
 
 // x is viewed as [outer, axis, inner]. When inner is 1 each output is one contiguous run, reduced in a
 // local. Otherwise the reduced axis is strided, so instead of walking it column by column (a cache miss
@@ -25,9 +26,11 @@ function reduceSum(x: Float32Array, out: Float32Array, { outer, axis, inner }: A
     return;
   }
   // Double-precision accumulators, so long sums (a loss over many rows) do not drift in float32.
+  // WebAssembly SIMD sums the same way in the same order (wasm/wasm-elementwise.ts), faster.
   const acc = new Float64Array(inner);
   const block = axis * inner;
   for (let o = 0; o < outer; o++) {
+    if (tryWasmColumnSums(x, o * block, out, o * inner, axis, inner)) continue;
     acc.fill(0);
     let row = o * block;
     for (let a = 0; a < axis; a++, row += inner) {

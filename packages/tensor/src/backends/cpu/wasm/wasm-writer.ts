@@ -7,9 +7,9 @@
 // (version 2, which includes the fixed-width SIMD instructions under the 0xfd prefix).
 
 /** A WebAssembly value type the kernels use. */
-export type ValType = 'i32' | 'f32' | 'v128';
+export type ValType = 'i32' | 'f32' | 'f64' | 'v128';
 
-const VALTYPE_BYTE: Record<ValType, number> = { i32: 0x7f, f32: 0x7d, v128: 0x7b };
+const VALTYPE_BYTE: Record<ValType, number> = { i32: 0x7f, f32: 0x7d, f64: 0x7c, v128: 0x7b };
 
 /** Bytes of the unsigned LEB128 encoding of a non-negative integer below 2^32. */
 export function unsignedLeb128(value: number): number[] {
@@ -249,8 +249,12 @@ export class FunctionBuilder {
 
   /** f32x4.add */
   f32x4Add(): this { return this.simd(0xe4); }
+  /** f32x4.sub */
+  f32x4Sub(): this { return this.simd(0xe5); }
   /** f32x4.mul */
   f32x4Mul(): this { return this.simd(0xe6); }
+  /** f32x4.neg */
+  f32x4Neg(): this { return this.simd(0xe1); }
   /**
    * f32x4.relaxed_madd (relaxed SIMD): a·b + c for [a, b, c] on the stack, fused into one rounding
    * where the hardware has an FMA (x86 with FMA3, every Arm64), else a mul and an add.

@@ -1,0 +1,189 @@
+// Host side of the WebAssembly SIMD elementwise kernels (elementwise-module.ts): compiles the module
+// once, on first use, and runs each call through its memory in chunks, as wasm-math.ts does for
+// exp/tanh/sigmoid. Each entry returns false, having written nothing, when the path is off or
+// unavailable or the call is too small to repay the copies; the caller then runs its TypeScript
+// loop, which gives the same float32 results (see the module's header), so the choice never shows.
+//
+// `TINYTAPE_WASM_MATH=0` in the environment turns this path off along with wasm-math.ts's.
+
+import { type ElementwiseExports, type WasmBinaryOp, type WasmSimpleUnaryOp, buildElementwiseModule } from './elementwise-module.ts';
+import { wasmSimdAvailable } from './wasm-matmul.ts';
+import { envVar } from '../../../node-runtime.ts';
+
+export type { WasmBinaryOp, WasmSimpleUnaryOp } from './elementwise-module.ts';
+
+/** The part of the WebAssembly JS API used here, typed locally since the project's lib has no DOM. */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports?: object) => { readonly exports: object };
+}
+
+/** Floats per region and kernel call (64 KiB): a chunk is still in L1/L2 when it is copied out. */
+export const ELEMENTWISE_CHUNK = 16384;
+
+/**
+ * Below this many elements the TypeScript loop runs: a wasm call with its copies costs about a
+ * microsecond, which a loop of a few hundred elements takes anyway (measured crossover 100-300).
+ */
+export const ELEMENTWISE_MIN = 256;
+
+// Memory layout: three float regions (A, B, OUT) of a chunk plus slack, then a chunk of doubles for
+// column sums.
+const REGION = ELEMENTWISE_CHUNK + 16;
+const A = 0;
+const B = REGION;
+const OUT = 2 * REGION;
+const ACC_BYTES = 3 * REGION * 4;
+const MEMORY_BYTES = ACC_BYTES + (ELEMENTWISE_CHUNK + 8) * 8;
+
+/** One compiled instance with views of its memory. */
+interface Instance {
+  readonly exports: ElementwiseExports;
+  readonly view: Float32Array;
+  readonly acc: Float64Array;
+}
+
+/** Compiles a fresh instance, or returns null without WebAssembly SIMD (for tests; the backend shares one). */
+export function createWasmElementwise(): Instance | null {
+  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (api === undefined || !wasmSimdAvailable()) return null;
+  const bytes = buildElementwiseModule(Math.ceil(MEMORY_BYTES / 65536));
+  const exports = new api.Instance(new api.Module(bytes), {}).exports as ElementwiseExports;
+  return {
+    exports,
+    view: new Float32Array(exports.memory.buffer),
+    acc: new Float64Array(exports.memory.buffer, ACC_BYTES, ELEMENTWISE_CHUNK + 8),
+  };
+}
+
+let shared: Instance | null | undefined;
+
+function instance(): Instance | null {
+  if (shared === undefined) {
+    try {
+      shared = envVar('TINYTAPE_WASM_MATH') === '0' ? null : createWasmElementwise();
+    } catch {
+      shared = null; // an engine that validates SIMD but fails to compile: stay on TypeScript
+    }
+  }
+  return shared;
+}
+
+/** Whether the CPU backend runs these elementwise ops in wasm (SIMD available, not switched off). */
+export function wasmElementwiseEnabled(): boolean {
+  return instance() !== null;
+}
+
+/** view[region..] = src[from .. from+len). */
+function copyIn(view: Float32Array, region: number, src: Float32Array, from: number, len: number): void {
+  view.set(src.subarray(from, from + len), region);
+}
+
+/** dst[to .. to+len) = view[region..]. */
+function copyOut(view: Float32Array, region: number, dst: Float32Array, to: number, len: number): void {
+  dst.set(view.subarray(region, region + len), to);
+}
+
+/**
+ * out[oo+i] = a[ao+i] (op) b[bo+i] for i < n, on `inst` (default: the shared instance). `out` may be
+ * `a` or `b`.
+ */
+export function tryWasmBinary(
+  op: WasmBinaryOp, a: Float32Array, ao: number, b: Float32Array, bo: number, out: Float32Array, oo: number, n: number,
+  inst: Instance | null = instance(),
+): boolean {
+  if (inst === null || n < ELEMENTWISE_MIN) return false;
+  const { exports, view } = inst;
+  for (let s = 0; s < n; s += ELEMENTWISE_CHUNK) {
+    const len = Math.min(ELEMENTWISE_CHUNK, n - s);
+    copyIn(view, A, a, ao + s, len);
+    copyIn(view, B, b, bo + s, len);
+    exports[op](A * 4, B * 4, OUT * 4, len);
+    copyOut(view, OUT, out, oo + s, len);
+  }
+  return true;
+}
+
+/** out[oo+i] = a[ao+i] (op) s for i < n, where s is a float32 value. `out` may be `a`. */
+export function tryWasmBinaryScalar(
+  op: WasmBinaryOp, a: Float32Array, ao: number, s: number, out: Float32Array, oo: number, n: number,
+  inst: Instance | null = instance(),
+): boolean {
+  if (inst === null || n < ELEMENTWISE_MIN) return false;
+  const { exports, view } = inst;
+  view[B] = s;
+  for (let i = 0; i < n; i += ELEMENTWISE_CHUNK) {
+    const len = Math.min(ELEMENTWISE_CHUNK, n - i);
+    copyIn(view, A, a, ao + i, len);
+    exports[`${op}Scalar`](A * 4, B * 4, OUT * 4, len);
+    copyOut(view, OUT, out, oo + i, len);
+  }
+  return true;
+}
+
+/** out[r·cols + c] = a[r·cols + c] (op) b[c] for a contiguous [rows, cols] a (a bias row). `out` may be `a`. */
+export function tryWasmBinaryRow(
+  op: WasmBinaryOp, a: Float32Array, b: Float32Array, out: Float32Array, rows: number, cols: number,
+  inst: Instance | null = instance(),
+): boolean {
+  if (inst === null || rows * cols < ELEMENTWISE_MIN || cols > ELEMENTWISE_CHUNK) return false;
+  const { exports, view } = inst;
+  copyIn(view, B, b, 0, cols);
+  const perChunk = Math.floor(ELEMENTWISE_CHUNK / cols);
+  for (let r = 0; r < rows; r += perChunk) {
+    const count = Math.min(perChunk, rows - r);
+    copyIn(view, A, a, r * cols, count * cols);
+    exports[`${op}Row`](A * 4, B * 4, OUT * 4, count, cols);
+    copyOut(view, OUT, out, r * cols, count * cols);
+  }
+  return true;
+}
+
+/** out[i] = op(x[i]) for i < n. `out` may be `x`. */
+export function tryWasmSimpleUnary(
+  op: WasmSimpleUnaryOp, x: Float32Array, out: Float32Array, n: number, inst: Instance | null = instance(),
+): boolean {
+  if (inst === null || n < ELEMENTWISE_MIN) return false;
+  const { exports, view } = inst;
+  for (let s = 0; s < n; s += ELEMENTWISE_CHUNK) {
+    const len = Math.min(ELEMENTWISE_CHUNK, n - s);
+    copyIn(view, A, x, s, len);
+    exports[op](A * 4, OUT * 4, len);
+    copyOut(view, OUT, out, s, len);
+  }
+  return true;
+}
+
+/** y[i] = y[i] + alpha·x[i] for i < n (alpha any double, as in the TypeScript kernel). */
+export function tryWasmAxpy(y: Float32Array, x: Float32Array, alpha: number, n: number, inst: Instance | null = instance()): boolean {
+  if (inst === null || n < ELEMENTWISE_MIN) return false;
+  const { exports, view } = inst;
+  for (let s = 0; s < n; s += ELEMENTWISE_CHUNK) {
+    const len = Math.min(ELEMENTWISE_CHUNK, n - s);
+    copyIn(view, A, y, s, len);
+    copyIn(view, B, x, s, len);
+    exports.axpy(A * 4, B * 4, alpha, len);
+    copyOut(view, A, y, s, len);
+  }
+  return true;
+}
+
+/**
+ * out[oo + c] = Σ_r x[xo + r·cols + c] for c < cols, summed in doubles in row order and rounded once
+ * (the TypeScript reduce's order): the sum over the rows of a [rows, cols] block, e.g. a bias gradient.
+ */
+export function tryWasmColumnSums(
+  x: Float32Array, xo: number, out: Float32Array, oo: number, rows: number, cols: number, inst: Instance | null = instance(),
+): boolean {
+  if (inst === null || rows * cols < ELEMENTWISE_MIN || cols > ELEMENTWISE_CHUNK) return false;
+  const { exports, view, acc } = inst;
+  acc.fill(0, 0, cols + 4);
+  const perChunk = Math.floor(ELEMENTWISE_CHUNK / cols);
+  for (let r = 0; r < rows; r += perChunk) {
+    const count = Math.min(perChunk, rows - r);
+    copyIn(view, A, x, xo + r * cols, count * cols);
+    exports.colSum(A * 4, ACC_BYTES, count, cols);
+  }
+  for (let c = 0; c < cols; c++) out[oo + c] = acc[c]!;
+  return true;
+}
