@@ -14,9 +14,16 @@
 // spin (150 µs) left the per-time-step products of the scratch RNN no faster on two threads than
 // on one; spinning through the step made them about 1.2x faster (A/B, interleaved runs).
 //
+// Shared work (startPieces): an outer-product kernel's columns cut into pieces, which both threads
+// claim one at a time from a shared counter until none is left. A thread that starts late or runs
+// slower (the second core also runs V8's garbage collection) then simply takes fewer pieces; with
+// a fixed half each, the caller spent about a fifth of a per-step product waiting for the helper.
+//
 // Control words (Int32Array over a SharedArrayBuffer):
 //   [0] command: 0 idle, 1 run, 2 quit   [1] done flag   [2] ready flag   [3] kernel index
 //   [4..12] the kernel's arguments        [13] set when the kernel threw in the worker
+//   [14] next piece to claim   [15] pieces (0: run the arguments once)   [16] vectors per piece
+//   [17] vectors in all   [18] bytes B moves per piece   [19] bytes C moves per piece
 
 import { envVar, nodeBuiltin } from '../../../node-runtime.ts';
 
@@ -37,6 +44,14 @@ export interface MatmulHelper {
   ready(): boolean;
   /** Starts `kernel(...args)` on the worker and returns at once. */
   start(kernel: HelperKernel, args: readonly number[]): void;
+  /**
+   * Starts the worker claiming pieces of an outer-product kernel call `args` (a, b, c, m, nv, k, lda,
+   * ldc): piece p covers `per` of the nv vectors (fewer in the last), with b and c moved by p·bStep
+   * and p·cStep bytes. The caller claims pieces too, with nextPiece, until none is left.
+   */
+  startPieces(kernel: HelperKernel, args: readonly number[], pieces: number, per: number, bStep: number, cStep: number): void;
+  /** Claims the next piece of the current shared call; a number ≥ its piece count means none is left. */
+  nextPiece(): number;
   /** Blocks until the started kernel has finished; throws if it failed in the worker. */
   wait(): void;
   /** Stops the worker. */
@@ -59,7 +74,16 @@ for (;;) {
   Atomics.wait(ctl, 0, 0);
   if (Atomics.load(ctl, 0) === 2) break;
   try {
-    fns[ctl[3]](ctl[4], ctl[5], ctl[6], ctl[7], ctl[8], ctl[9], ctl[10], ctl[11], ctl[12]);
+    const fn = fns[ctl[3]];
+    const pieces = ctl[15];
+    if (pieces === 0) {
+      fn(ctl[4], ctl[5], ctl[6], ctl[7], ctl[8], ctl[9], ctl[10], ctl[11], ctl[12]);
+    } else {
+      const per = ctl[16], total = ctl[17], bStep = ctl[18], cStep = ctl[19];
+      for (let p; (p = Atomics.add(ctl, 14, 1)) < pieces;) {
+        fn(ctl[4], ctl[5] + p * bStep, ctl[6] + p * cStep, ctl[7], Math.min(per, total - p * per), ctl[9], ctl[10], ctl[11]);
+      }
+    }
   } catch {
     Atomics.store(ctl, 13, 1);
   }
@@ -100,7 +124,7 @@ export function matmulThreads(): number {
 export function startMatmulHelper(bytes: Uint8Array, memory: object): MatmulHelper | null {
   const threads = workerThreads();
   if (threads === undefined) return null;
-  const control = new SharedArrayBuffer(16 * 4);
+  const control = new SharedArrayBuffer(32 * 4);
   const ctl = new Int32Array(control);
   let alive = true;
   let worker: WorkerLike;
@@ -116,16 +140,34 @@ export function startMatmulHelper(bytes: Uint8Array, memory: object): MatmulHelp
   worker.on('exit', () => {
     alive = false;
   });
+  const go = (): void => {
+    Atomics.store(ctl, 13, 0);
+    Atomics.store(ctl, 1, 0);
+    Atomics.store(ctl, 0, 1);
+    Atomics.notify(ctl, 0);
+  };
+  const setCall = (kernel: HelperKernel, args: readonly number[]): void => {
+    ctl[3] = HELPER_KERNELS.indexOf(kernel);
+    for (let i = 0; i < 9; i++) ctl[4 + i] = args[i] ?? 0;
+  };
   return {
     ready: () => alive && Atomics.load(ctl, 2) === 1,
     start(kernel, args) {
-      ctl[3] = HELPER_KERNELS.indexOf(kernel);
-      for (let i = 0; i < 9; i++) ctl[4 + i] = args[i] ?? 0;
-      Atomics.store(ctl, 13, 0);
-      Atomics.store(ctl, 1, 0);
-      Atomics.store(ctl, 0, 1);
-      Atomics.notify(ctl, 0);
+      setCall(kernel, args);
+      ctl[15] = 0;
+      go();
     },
+    startPieces(kernel, args, pieces, per, bStep, cStep) {
+      setCall(kernel, args);
+      ctl[15] = pieces;
+      ctl[16] = per;
+      ctl[17] = args[4] ?? 0;
+      ctl[18] = bStep;
+      ctl[19] = cStep;
+      Atomics.store(ctl, 14, 0);
+      go();
+    },
+    nextPiece: () => Atomics.add(ctl, 14, 1),
     wait() {
       // Short waits in a loop, so a worker that died (its 'exit' event cannot run while this thread
       // blocks) is noticed instead of hanging: after 10 s without an answer the product fails.

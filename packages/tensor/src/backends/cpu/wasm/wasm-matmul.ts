@@ -136,6 +136,9 @@ export const THREAD_MIN_MACS = 2 ** 20;
 /** Products with fewer rows than this share their columns between the threads, taller ones their rows (see threadedFor). */
 const FEW_ROWS = 64;
 
+/** About how many pieces the columns of a product with few rows are cut into for the two threads. */
+const PIECES = 16;
+
 /** A view of memory at least `floats` long, growing the memory if needed; null if it cannot grow. */
 function memoryFor(k: Kernels, floats: number): Float32Array | null {
   const bytes = floats * 4;
@@ -285,9 +288,11 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
 
   const nv = Math.ceil(n / 4);
   const vecs = kern.vecs;
-  // Long contractions run in chunks of about KC rows of k, so that the part of A and of packed B a
-  // chunk reads stays in L2 while every block of C passes over it (see CHUNK_K).
-  const chunks = Math.max(1, Math.ceil(k / CHUNK_K));
+  // Long contractions of tall products run in chunks of about CHUNK_K rows of k, so that the part of
+  // A and of packed B a chunk reads stays in L2 while every block of C passes over it. A product with
+  // few rows reads each strip of B once whatever the chunking, and its A is small: one chunk, so one
+  // kernel call and one hand-over to the helper (two chunks of [32,512]·[512,512] cost 25% more).
+  const chunks = m < FEW_ROWS ? 1 : Math.max(1, Math.ceil(k / CHUNK_K));
   const kc = Math.max(1, Math.ceil(k / chunks));
   const packedFloats = k * nv * 4;
   // A B that comes back unchanged (a weight) is packed once into the resident area (see
@@ -379,8 +384,9 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
 // With a helper thread, each thread computes a share of C. Tall products (the weight gradients that
 // backward defers to the end, [512,1120]ᵀ·[1120,512] once per step) split by rows: 33 -> 19 ms inside
 // training, and 1024³ 19 -> 26 GFLOP/s on the kernel alone. Products with few rows (m = the batch:
-// one time step's [32,512]·[512,512]) split by columns instead, whole strips of packed B each, so
-// each thread streams half of B: splitting their rows would make both stream all of it. That pays
+// one time step's [32,512]·[512,512]) split by columns instead, in pieces of whole strips of packed
+// B that the threads claim as they go, so each thread streams part of B: splitting their rows
+// would make both stream all of it. That pays
 // only because the idle helper now spins through a training step (see matmul-helper.ts): with a
 // helper that slept between products the column split gained nothing inside training; with it
 // the scratch RNN's per-step products took 0.67-0.73 -> 0.48-0.55 ms and the concise RNN ran
@@ -406,11 +412,15 @@ function outerProductShare(
     kern.helper!.start(name, [aSplit * 4, b * 4, (c + split * ldc) * 4, m - split, nv, k, lda, ldc]);
     runShare(kern, () => run(a, b, c, split, nv), true);
   } else {
-    // The helper takes the right half of the strips of packed B (each k·16·vecs bytes) and of C's columns.
-    const nvSplit = Math.ceil(nv / (2 * kern.vecs)) * kern.vecs;
-    if (nvSplit >= nv) return run(a, b, c, m, nv);
-    kern.helper!.start(name, [a * 4, (b + nvSplit * k * 4) * 4, (c + nvSplit * 4) * 4, m, nv - nvSplit, k, lda, ldc]);
-    runShare(kern, () => run(a, b, c, m, nvSplit), true);
+    // Few rows: both threads claim pieces of about a sixteenth of the strips of packed B (each strip
+    // k·16·vecs bytes) and of C's columns, until none is left (see matmul-helper.ts).
+    const per = Math.max(1, Math.ceil(nv / (PIECES * kern.vecs))) * kern.vecs;
+    const pieces = Math.ceil(nv / per);
+    const helper = kern.helper!;
+    helper.startPieces(name, [a * 4, b * 4, c * 4, m, nv, k, lda, ldc], pieces, per, per * k * 16, per * 16);
+    runShare(kern, () => {
+      for (let p; (p = helper.nextPiece()) < pieces;) run(a, b + p * per * k * 4, c + p * per * 4, m, Math.min(per, nv - p * per));
+    }, true);
   }
 }
 
