@@ -10,7 +10,7 @@ import { allocTensor, commonDevice, expectDtype, expectTensor } from './util.ts'
 export function unaryOp(op: UnaryOp, x: Tensor): Tensor {
   expectTensor(op, x);
   expectDtype(op, x, 'float32');
-  const out = allocTensor(x.device, x.shape, 'float32');
+  const out = allocTensor(x.device, x.shape, 'float32', true);
   x.device.backend.unary(op, x.buffer(op), out.buffer(op), x.size);
   return recordOp(op, [x], out);
 }
@@ -39,7 +39,7 @@ export function scalarOp(op: ScalarOp, x: Tensor, s: number): Tensor {
   expectTensor(op, x);
   expectDtype(op, x, 'float32');
   if (typeof s !== 'number') throw new ValueError(`${op}: scalar operand must be a number, got ${typeof s}`);
-  const out = allocTensor(x.device, x.shape, 'float32');
+  const out = allocTensor(x.device, x.shape, 'float32', true);
   x.device.backend.scalar(op, x.buffer(op), s, out.buffer(op), x.size);
   return recordOp(`${op}Scalar`, [x], out, { scalar: s, scalarOp: op });
 }
@@ -52,7 +52,7 @@ export function binaryOp(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   expectDtype(op, a, 'float32', 'first operand');
   expectDtype(op, b, 'float32', 'second operand');
   const outShape = broadcastShapes(op, a.shape, b.shape);
-  const out = allocTensor(device, outShape, 'float32');
+  const out = allocTensor(device, outShape, 'float32', true);
   device.backend.binary(op, a.buffer(op), b.buffer(op), out.buffer(op), {
     outShape,
     aStrides: broadcastStrides(a.shape, outShape),

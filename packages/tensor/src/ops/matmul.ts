@@ -20,7 +20,7 @@ export interface MatmulOptions {
  */
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const { device, shape, params } = planMatmul('matmul', a, b, opts);
-  const out = allocTensor(device, shape, 'float32');
+  const out = allocTensor(device, shape, 'float32', true);
   device.backend.matmul(a.buffer('matmul'), b.buffer('matmul'), out.buffer('matmul'), params);
   return recordOp('matmul', [a, b], out, { transA: params.transA, transB: params.transB });
 }

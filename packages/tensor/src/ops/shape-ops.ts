@@ -40,7 +40,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   const outShape = perm.map((p) => x.shape[p]!);
   if (perm.every((p, i) => p === i)) return recordOp('permute', [x], x.view(outShape), { perm });
   const srcStrides = contiguousStrides(x.shape);
-  const out = allocTensor(x.device, outShape, x.dtype);
+  const out = allocTensor(x.device, outShape, x.dtype, true);
   x.device.backend.copy(x.buffer('permute'), out.buffer('permute'), {
     shape: outShape,
     srcStrides: perm.map((p) => srcStrides[p]!),
@@ -77,7 +77,7 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
     throw new ShapeError(`slice: range [${start}, ${end ?? len}) out of bounds for axis ${axis} of ${fmtShape(x.shape)}`);
   }
   const outShape = x.shape.map((d, i) => (i === a ? e - s : d));
-  const out = allocTensor(x.device, outShape, x.dtype);
+  const out = allocTensor(x.device, outShape, x.dtype, true);
   const strides = contiguousStrides(x.shape);
   if (out.size > 0) {
     x.device.backend.copy(x.buffer('slice'), out.buffer('slice'), {
@@ -128,7 +128,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   }
   const sizes = tensors.map((t) => t.shape[a]!);
   const outShape = first.shape.map((d, i) => (i === a ? sizes.reduce((p, q) => p + q, 0) : d));
-  const out = allocTensor(device, outShape, first.dtype);
+  const out = allocTensor(device, outShape, first.dtype, true); // the parts cover it
   const dstStrides = contiguousStrides(outShape);
   let offset = 0;
   for (const t of tensors) {

@@ -5,11 +5,14 @@ import { DTypeError, DeviceError, StateError, fmtShape } from '../errors.ts';
 import { sizeOf } from '../shape.ts';
 import { Storage, Tensor } from '../tensor.ts';
 
-/** A fresh zero-filled tensor on `device`; ops allocate their outputs with it. */
-export function allocTensor(device: Device, shape: readonly number[], dtype: DType): Tensor {
+/**
+ * A fresh zero-filled tensor on `device`; ops allocate their outputs with it. An op whose kernel
+ * writes every element of the output passes `overwritten` and skips the zero fill (see Backend.alloc).
+ */
+export function allocTensor(device: Device, shape: readonly number[], dtype: DType, overwritten = false): Tensor {
   checkDtype(dtype);
   const size = sizeOf(shape);
-  return new Tensor(shape, dtype, new Storage(device, device.backend.alloc(size, dtype), size));
+  return new Tensor(shape, dtype, new Storage(device, device.backend.alloc(size, dtype, overwritten), size));
 }
 
 /** A tensor holding a copy of host data. */

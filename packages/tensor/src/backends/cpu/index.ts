@@ -51,12 +51,12 @@ export function createCpuBackend(): Backend {
   };
   const keyOf = (dtype: DType, size: number) => `${dtype}:${size}`;
   const dtypeOf = (buf: TypedArray): DType => (buf instanceof Int32Array ? 'int32' : 'float32');
-  const fromPool = (size: number, dtype: DType): TypedArray | undefined => {
+  const fromPool = (size: number, dtype: DType, zero = true): TypedArray | undefined => {
     const buf = pool.get(keyOf(dtype, size))?.pop();
     if (buf === undefined) return undefined;
     pooledBuffers--;
     pooledBytes -= size * BYTES_PER_ELEMENT;
-    return buf.fill(0);
+    return zero ? buf.fill(0) : buf;
   };
   // The wasm matmul may keep a copy of a right operand between products (see forgetResident). Every
   // method below that writes a buffer passes it through `w` first, so no stale copy survives a write.
@@ -69,10 +69,10 @@ export function createCpuBackend(): Backend {
   return {
     name: 'cpu',
 
-    alloc: (size, dtype) => track(fromPool(size, dtype) ?? typedArrayFor(dtype, size)),
+    alloc: (size, dtype, overwritten = false) => track(fromPool(size, dtype, !overwritten) ?? typedArrayFor(dtype, size)),
     // Uploads come from the pool too: freed uploads (each batch's X and Y) would otherwise pile up in it.
     upload(data) {
-      const buf = fromPool(data.length, dtypeOf(data));
+      const buf = fromPool(data.length, dtypeOf(data), false);
       if (buf === undefined) return track(data.slice());
       buf.set(data);
       return track(buf);

@@ -145,8 +145,8 @@ export class WebGPUBackend implements Backend {
 
   // ---------------------------------------------------------------- memory
 
-  alloc(size: number, _dtype: DType): BackendBuffer {
-    return this.ctx.alloc(size);
+  alloc(size: number, _dtype: DType, overwritten = false): BackendBuffer {
+    return this.ctx.alloc(size, !overwritten);
   }
 
   upload(data: TypedArray): BackendBuffer {
