@@ -45,8 +45,8 @@ export interface MatmulHelper {
   /** Starts `kernel(...args)` on the worker and returns at once. */
   start(kernel: HelperKernel, args: readonly number[]): void;
   /**
-   * Starts the worker claiming pieces of an outer-product kernel call `args` (a, b, c, m, nv, k, lda,
-   * ldc): piece p covers `per` of the nv vectors (fewer in the last), with b and c moved by p·bStep
+   * Starts the worker claiming pieces of an outer-product kernel call `args` (a, b, c, m, nv, k, aRow,
+   * aStep, ldc): piece p covers `per` of the nv vectors (fewer in the last), with b and c moved by p·bStep
    * and p·cStep bytes. The caller claims pieces too, with nextPiece, until none is left.
    */
   startPieces(kernel: HelperKernel, args: readonly number[], pieces: number, per: number, bStep: number, cStep: number): void;
@@ -81,7 +81,7 @@ for (;;) {
     } else {
       const per = ctl[16], total = ctl[17], bStep = ctl[18], cStep = ctl[19];
       for (let p; (p = Atomics.add(ctl, 14, 1)) < pieces;) {
-        fn(ctl[4], ctl[5] + p * bStep, ctl[6] + p * cStep, ctl[7], Math.min(per, total - p * per), ctl[9], ctl[10], ctl[11]);
+        fn(ctl[4], ctl[5] + p * bStep, ctl[6] + p * cStep, ctl[7], Math.min(per, total - p * per), ctl[9], ctl[10], ctl[11], ctl[12]);
       }
     }
   } catch {

@@ -7,8 +7,9 @@
 //   accumulators covers `rows` rows and 4·vecs columns of C. Each step of k loads `vecs` vectors
 //   from the strip, broadcasts one element of A per block row, and does rows·vecs multiply-adds, so
 //   every loaded value is used several times while the accumulators never leave registers. `nn`
-//   reads A row-major (m x k); `tn` reads it as stored for transA (k x m), where the block's rows
-//   are adjacent floats and sit at constant offsets from one pointer.
+//   reads A row-major (m x k); `tn` reads it transposed, packed by `packA` into panels of the
+//   block's rows (k x rows each), where the block's rows are adjacent floats at constant offsets
+//   from one pointer.
 // * A dot-product kernel (`nt`) for B transposed (stored n x k): vectorising over n would need
 //   strided gathers, so it vectorises over k instead. A block of `dotRows` rows x 4 columns keeps
 //   one 4-lane partial sum per output element, and the four sums of a row are reduced horizontally
@@ -83,17 +84,28 @@ export interface WasmMemory {
 export interface MatmulModuleExports {
   readonly memory: WasmMemory;
   /**
-   * C = A·B with A row-major m x k (rows lda apart, lda ≥ k) and B packed by `packB` from k rows.
-   * Computes `nv` 4-column vectors per row, i.e. columns up to 4·nv, so ldc must be at least 4·nv;
-   * lanes past the caller's n hold whatever packB read past B's rows and are written to C's padding.
+   * C = A·B with B packed by `packB` from k rows and A row-major m x k: row i of C reads A from
+   * a + i·aRow bytes (aRow = 4·lda). Computes `nv` 4-column vectors per row, i.e. columns up to
+   * 4·nv, so ldc must be at least 4·nv; lanes past the caller's n hold whatever packB read past B's
+   * rows and are written to C's padding. (aStep is unused: each step of k moves 4 bytes.)
    */
-  nn(a: number, b: number, c: number, m: number, nv: number, k: number, lda: number, ldc: number): void;
-  /** As `nn`, but A is stored k x m (rows lda apart, lda ≥ m) and read transposed. */
-  tn(a: number, b: number, c: number, m: number, nv: number, k: number, lda: number, ldc: number): void;
+  nn(a: number, b: number, c: number, m: number, nv: number, k: number, aRow: number, aStep: number, ldc: number): void;
+  /**
+   * As `nn`, but the block's rows of A are adjacent floats: row i of C starts at a + i·aRow and each
+   * step of k moves aStep bytes. A stored k x m (rows lda apart) has aRow = 4, aStep = 4·lda; A packed
+   * by `packA` has aRow = 4·k (of the whole packed A), aStep = 4·rows.
+   */
+  tn(a: number, b: number, c: number, m: number, nv: number, k: number, aRow: number, aStep: number, ldc: number): void;
   /** As `nn`, but adds the product to C (C += A·B), which must hold the values to add to. */
-  nnAcc(a: number, b: number, c: number, m: number, nv: number, k: number, lda: number, ldc: number): void;
+  nnAcc(a: number, b: number, c: number, m: number, nv: number, k: number, aRow: number, aStep: number, ldc: number): void;
   /** As `tn`, but adds the product to C. */
-  tnAcc(a: number, b: number, c: number, m: number, nv: number, k: number, lda: number, ldc: number): void;
+  tnAcc(a: number, b: number, c: number, m: number, nv: number, k: number, aRow: number, aStep: number, ldc: number): void;
+  /**
+   * Packs a transposed A, stored k x m with rows `lda` floats apart, into panels of `rows` columns
+   * (the kernel shape's rows), each panel's k rows back to back: the layout `tn` reads with
+   * aRow = 4·k, aStep = 4·rows. Reads and writes up to 3 floats past each panel row (slack needed).
+   */
+  packA(src: number, dst: number, k: number, m: number, lda: number): void;
   /**
    * Packs k rows of the row-major B at `src` (rows `lds` floats apart; 4·nv floats are read from each)
    * into the layout nn/tn read at `dst`: k·4·nv floats, strips of 4·vecs columns with their k rows
@@ -325,20 +337,12 @@ function addOuterDriver(mod: ModuleBuilder, name: string, shape: KernelShape, aR
   const blocks = Array.from({ length: rows + 1 }, (_, r) =>
     Array.from({ length: vecs + 1 }, (_, v) => (r > 0 && v > 0 ? addOuterBlock(mod, r, v, unroll, aRowsAdjacent, accumulate, fma) : -1)));
 
-  mod.addFunction(name, [I32, I32, I32, I32, I32, I32, I32, I32], [], (f) => {
-    const [a, b, c, m, nv, k, lda, ldc] = [0, 1, 2, 3, 4, 5, 6, 7] as const;
-    const [aRow, aStep, strip4, ldc4, i, remRows, j, remVecs] = locals(f, I32, 8) as
-      [number, number, number, number, number, number, number, number];
+  mod.addFunction(name, [I32, I32, I32, I32, I32, I32, I32, I32, I32], [], (f) => {
+    const [a, b, c, m, nv, k, aRow, aStep, ldc] = [0, 1, 2, 3, 4, 5, 6, 7, 8] as const;
+    const [strip4, ldc4, i, remRows, j, remVecs] = locals(f, I32, 6) as [number, number, number, number, number, number];
 
     f.get(k).i32Const(4).i32Shl().set(strip4); // bytes of packed B per 4-column vector: k rows of 16
     f.get(ldc).i32Const(2).i32Shl().set(ldc4);
-    if (aRowsAdjacent) {
-      f.i32Const(4).set(aRow);
-      f.get(lda).i32Const(2).i32Shl().set(aStep);
-    } else {
-      f.get(lda).i32Const(2).i32Shl().set(aRow);
-      f.i32Const(4).set(aStep);
-    }
 
     // The block at row i, vector column j: A at a + i·aRow, B's strip at b + j·k·16 (every strip
     // before it is full width), C at c + i·ldc4 + 16j.
@@ -352,6 +356,36 @@ function addOuterDriver(mod: ModuleBuilder, name: string, shape: KernelShape, aR
     const overVecs = (body: (v: number) => void): void => emitTiled(f, nv, j, remVecs, vecs, body);
     if (columnsOuter) overVecs((v) => overRows((r) => callBlock(r, v)));
     else overRows((r) => overVecs((v) => callBlock(r, v)));
+  });
+}
+
+/**
+ * The `packA` entry point: packs a transposed A (stored k x m, rows `lda` floats apart) into panels
+ * of `rows` columns, each panel's k rows back to back, so `tn` reads each step's A values from
+ * consecutive memory. Parameters: (src, dst, k, m, lda).
+ */
+function addPackA(mod: ModuleBuilder, rows: number): void {
+  mod.addFunction('packA', [I32, I32, I32, I32, I32], [], (f) => {
+    const [src, dst, k, m, lda] = [0, 1, 2, 3, 4] as const;
+    const [lda4, col, from, counter] = locals(f, I32, 4) as [number, number, number, number];
+    f.get(lda).i32Const(2).i32Shl().set(lda4);
+    // For each panel of `rows` columns (the last one may run past m: those lanes are never read),
+    // copy a vector from each of the k rows; the next copy overwrites what the vector wrote past
+    // the panel's width.
+    f.i32Const(0).set(col);
+    f.block((done) => {
+      f.loop((top) => {
+        f.get(col).get(m).i32LtU().i32Eqz().brIf(done);
+        f.get(src).get(col).i32Const(2).i32Shl().i32Add().set(from);
+        countedLoop(f, counter, () => f.get(k), () => {
+          f.get(dst).get(from).v128Load().v128Store();
+          addConst(f, dst, 4 * rows);
+          f.get(from).get(lda4).i32Add().set(from);
+        });
+        addConst(f, col, rows);
+        f.br(top);
+      });
+    });
   });
 }
 
@@ -407,6 +441,7 @@ function addDotDriver(mod: ModuleBuilder, name: string, shape: KernelShape, accu
  */
 export function buildMatmulModule(shape: KernelShape = DEFAULT_KERNEL_SHAPE, memoryPages = 1, sharedMaximumPages?: number): Uint8Array {
   const mod = new ModuleBuilder(memoryPages, 'memory', sharedMaximumPages);
+  addPackA(mod, shape.rows);
   addPackB(mod, shape.vecs);
   addOuterDriver(mod, 'nn', shape, false, false);
   addOuterDriver(mod, 'tn', shape, true, false);

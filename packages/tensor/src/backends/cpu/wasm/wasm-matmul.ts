@@ -9,7 +9,8 @@
 //
 // Operand layouts per case (op(X) is X or its transpose):
 //   A·B     -> `nn`: A copied as it is, B packed into strips (packB, in wasm) after a plain copy.
-//   Aᵀ·B    -> `tn`: the same; the kernel reads A transposed at no extra cost (rows padded, see run).
+//   Aᵀ·B    -> `tn`: B as for nn; A copied as it is, then packed (packA) into panels of the block's
+//              rows, which the kernel reads transposed at no extra cost.
 //   A·Bᵀ    -> `nt`: A and B copied as they are; the kernel vectorises over k. Where B is packed
 //              instead (a short k, or a resident B), op(B) is packed straight from the transposed
 //              B during the copy and the product runs as `nn`.
@@ -124,6 +125,8 @@ interface Kernels {
   residentGeneration: number;
   /** 4-column vectors per outer-product block (the kernel shape's `vecs`): packed B's strip width. */
   readonly vecs: number;
+  /** Rows of C per outer-product block (the kernel shape's `rows`): packed A's panel width. */
+  readonly rows: number;
 }
 
 /**
@@ -306,20 +309,20 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
   // at [32,28] x [28,512]ᵀ), and for a resident B, packed once and reused (dH·W_hhᵀ in backward).
   const outerProduct = !transB || (k <= SHORT_K && n >= 8) || slot.offset >= 0;
   const ldc = outerProduct ? nv * 4 : n;
-  // tn walks down k rows of A (stored k x m) 4 floats at a time, reusing each line from L1 for the
-  // next block of rows. When those rows are a multiple of 256 bytes long the k addresses fall into at
-  // most 16 of the 64 sets of an x86 L1 cache and evict each other before the reuse; padding every
-  // row by one 64-byte line spreads them over all sets (measured at [512,1120]ᵀ x [1120,28]: about
-  // 10 -> 18 GFLOP/s). Padding costs one small copy per row instead of one memcpy, so it needs enough
-  // work per row of k.
-  const padA = transA && outerProduct && m % 64 === 0 && n > 8 && k > 16 && m * n >= 8192;
-  const lda = transA && outerProduct ? (padA ? m + 16 : m) : k;
+  // tn reads A (stored k x m) in panels of `rows` columns packed by packA, each panel's k rows back to
+  // back: read in place, each step's 16 bytes sat in a different cache line (rows 2 KB apart at
+  // m = 512), and one padded layout or another hit L1 set conflicts. Packed, the deferred weight
+  // gradient [512,1120]ᵀ·[1120,512] took 16.2-18.1 -> 15.6-16.1 ms inside training (--profile,
+  // interleaved), and the code has one layout per operand instead of three.
+  const packA = transA && outerProduct;
   // Regions of the memory in floats, each followed by 4 floats of slack (packB reads up to 3 floats
-  // past B's last row when n is not a multiple of 4, into lanes that are dropped). Scratch starts
-  // above the resident area. B is copied as it is into bRaw (for packB, or for the dot kernel) and
-  // packed into bPacked, unless its packed copy is resident.
+  // past B's last row when n is not a multiple of 4, into lanes that are dropped; packA reads and
+  // writes up to 3 past a panel row). Scratch starts above the resident area. A is copied as it is
+  // (and packed into aPacked for tn); B is copied as it is into bRaw (for packB, or for the dot
+  // kernel) and packed into bPacked, unless its packed copy is resident.
   const aBase = RESIDENT_FLOATS;
-  const bRaw = roundUp4(aBase + (padA ? k * lda : m * k) + 4);
+  const aPacked = roundUp4(aBase + m * k + 4);
+  const bRaw = roundUp4(aPacked + (packA ? Math.ceil(m / kern.rows) * kern.rows * k : 0) + 4);
   const bPackedScratch = roundUp4(bRaw + k * n + 4);
   const cBase = roundUp4(bPackedScratch + (outerProduct ? packedFloats : 0) + 4);
   const view = memoryFor(kern, cBase + m * ldc + 4);
@@ -335,8 +338,8 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
     // A batch stride of 0 means the same operand for every entry: copy it once.
     if (bi === 0 || aBatchStride !== 0) {
       if (transA && !outerProduct) transposeInto(view, aBase, A, aOff, m, k);
-      else if (padA) copyRows(view, aBase, lda, A, aOff, k, m);
       else view.set(A.subarray(aOff, aOff + m * k), aBase);
+      if (packA) kern.exports.packA(aBase * 4, aPacked * 4, k, m, m);
     }
     if ((bi === 0 && !bReused) || bBatchStride !== 0) {
       if (!outerProduct) {
@@ -361,8 +364,10 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
       // (k = 0 still takes one call, which writes C's zeros.)
       for (let k0 = 0; k0 < Math.max(k, 1); k0 += kc) {
         const rows = Math.min(kc, k - k0);
-        const a = aBase + (transA ? k0 * lda : k0);
-        outerProductShare(kern, accumulate || k0 > 0, transA, a, bPacked + k0 * nv * 4, m, nv, rows, lda, ldc, cBase);
+        // Row i of C reads A from i·k floats on in both layouts (nn: rows of k; tn: panels of rows·k).
+        const a = packA ? aPacked + k0 * kern.rows : aBase + k0;
+        const aStep = packA ? 4 * kern.rows : 4;
+        outerProductShare(kern, accumulate || k0 > 0, transA, a, bPacked + k0 * nv * 4, m, nv, rows, 4 * k, aStep, ldc, cBase);
       }
     } else {
       dotShare(kern, accumulate, aBase, bRaw, m, n, k, cBase);
@@ -399,17 +404,18 @@ function threadedFor(kern: Kernels, macs: number): boolean {
 
 /** One outer-product kernel call over k rows (pointers in floats), shared with the helper when that pays. */
 function outerProductShare(
-  kern: Kernels, acc: boolean, transA: boolean, a: number, b: number, m: number, nv: number, k: number, lda: number, ldc: number, c: number,
+  kern: Kernels, acc: boolean, transA: boolean, a: number, b: number, m: number, nv: number, k: number,
+  aRow: number, aStep: number, ldc: number, c: number,
 ): void {
   const name = acc ? (transA ? 'tnAcc' : 'nnAcc') : transA ? 'tn' : 'nn';
   const kernel = kern.exports[name];
-  const run = (aAt: number, bAt: number, cAt: number, rows: number, vecs: number): void => kernel(aAt * 4, bAt * 4, cAt * 4, rows, vecs, k, lda, ldc);
+  const run = (aAt: number, bAt: number, cAt: number, rows: number, vecs: number): void => kernel(aAt * 4, bAt * 4, cAt * 4, rows, vecs, k, aRow, aStep, ldc);
   if (!threadedFor(kern, m * nv * 4 * k)) {
     run(a, b, c, m, nv);
   } else if (m >= FEW_ROWS) {
     const split = Math.floor(m / 8) * 4;
-    const aSplit = a + split * (transA ? 1 : lda);
-    kern.helper!.start(name, [aSplit * 4, b * 4, (c + split * ldc) * 4, m - split, nv, k, lda, ldc]);
+    const aSplit = a + (split * aRow) / 4;
+    kern.helper!.start(name, [aSplit * 4, b * 4, (c + split * ldc) * 4, m - split, nv, k, aRow, aStep, ldc]);
     runShare(kern, () => run(a, b, c, split, nv), true);
   } else {
     // Few rows: both threads claim pieces of about a sixteenth of the strips of packed B (each strip
@@ -417,7 +423,7 @@ function outerProductShare(
     const per = Math.max(1, Math.ceil(nv / (PIECES * kern.vecs))) * kern.vecs;
     const pieces = Math.ceil(nv / per);
     const helper = kern.helper!;
-    helper.startPieces(name, [a * 4, b * 4, c * 4, m, nv, k, lda, ldc], pieces, per, per * k * 16, per * 16);
+    helper.startPieces(name, [a * 4, b * 4, c * 4, m, nv, k, aRow, aStep, ldc], pieces, per, per * k * 16, per * 16);
     runShare(kern, () => {
       for (let p; (p = helper.nextPiece()) < pieces;) run(a, b + p * per * k * 4, c + p * per * 4, m, Math.min(per, nv - p * per));
     }, true);
@@ -467,7 +473,7 @@ export function createWasmMatmul(shape: KernelShape = DEFAULT_KERNEL_SHAPE, opti
   // Synchronous compilation is allowed for a module this small (about 30 KB).
   const module = new wasmApi.Module(buildMatmulModule(shape));
   const exports = new wasmApi.Instance(module, {}).exports as MatmulModuleExports;
-  const kern: Kernels = { exports, view: new Float32Array(exports.memory.buffer), helper: null, residentTop: 0, residentGeneration: 0, vecs: shape.vecs };
+  const kern: Kernels = { exports, view: new Float32Array(exports.memory.buffer), helper: null, residentTop: 0, residentGeneration: 0, vecs: shape.vecs, rows: shape.rows };
   return (A, B, C, p) => run(kern, A, B, C, p);
 }
 
@@ -484,7 +490,7 @@ function createThreaded(api: WasmApi, shape: KernelShape): WasmMatmul | null {
   const exports = new api.Instance(new api.Module(bytes), { env: { memory } }).exports as MatmulModuleExports;
   const helper = startMatmulHelper(bytes, memory);
   if (helper === null) return null;
-  const kern: Kernels = { exports, view: new Float32Array(exports.memory.buffer), helper, residentTop: 0, residentGeneration: 0, vecs: shape.vecs };
+  const kern: Kernels = { exports, view: new Float32Array(exports.memory.buffer), helper, residentTop: 0, residentGeneration: 0, vecs: shape.vecs, rows: shape.rows };
   return Object.assign((A: Float32Array, B: Float32Array, C: Float32Array, p: MatmulParams) => run(kern, A, B, C, p), {
     helperReady: () => helper.ready(),
   });
