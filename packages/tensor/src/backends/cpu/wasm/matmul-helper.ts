@@ -14,16 +14,17 @@
 // spin (150 µs) left the per-time-step products of the scratch RNN no faster on two threads than
 // on one; spinning through the step made them about 1.2x faster (A/B, interleaved runs).
 //
-// Shared work (startPieces): an outer-product kernel's columns cut into pieces, which both threads
-// claim one at a time from a shared counter until none is left. A thread that starts late or runs
-// slower (the second core also runs V8's garbage collection) then simply takes fewer pieces; with
-// a fixed half each, the caller spent about a fifth of a per-step product waiting for the helper.
+// Shared work (startPieces): an outer-product kernel's rows or columns cut into pieces, which both threads
+// claim one at a time through a shared counter until none is left, the caller from the first piece
+// on, the worker from the last one back. A thread that starts late or runs slower (the second core
+// also runs V8's garbage collection) then simply takes fewer pieces, and otherwise each thread
+// works on the same columns, and so the same part of B in its own L2 cache, call after call.
 //
 // Control words (Int32Array over a SharedArrayBuffer):
 //   [0] command: 0 idle, 1 run, 2 quit   [1] done flag   [2] ready flag   [3] kernel index
 //   [4..12] the kernel's arguments        [13] set when the kernel threw in the worker
-//   [14] next piece to claim   [15] pieces (0: run the arguments once)   [16] vectors per piece
-//   [17] vectors in all   [18] bytes B moves per piece   [19] bytes C moves per piece
+//   [14] pieces claimed so far   [15] pieces (0: run the arguments once)   [16] rows or vectors per
+//   piece   [17] in all   [18..20] bytes A, B and C move per piece   [21] 3: pieces of rows, 4: of vectors
 
 import { envVar, nodeBuiltin } from '../../../node-runtime.ts';
 
@@ -46,12 +47,19 @@ export interface MatmulHelper {
   start(kernel: HelperKernel, args: readonly number[]): void;
   /**
    * Starts the worker claiming pieces of an outer-product kernel call `args` (a, b, c, m, nv, k, aRow,
-   * aStep, ldc): piece p covers `per` of the nv vectors (fewer in the last), with b and c moved by p·bStep
-   * and p·cStep bytes. The caller claims pieces too, with nextPiece, until none is left.
+   * aStep, ldc): piece p covers `per` of the m rows (sizeArg 3) or of the nv vectors (sizeArg 4),
+   * fewer in the last, with a, b and c moved by p times the `steps` (bytes). The caller claims pieces
+   * too, with claimPiece, until none is left.
    */
-  startPieces(kernel: HelperKernel, args: readonly number[], pieces: number, per: number, bStep: number, cStep: number): void;
-  /** Claims the next piece of the current shared call; a number ≥ its piece count means none is left. */
-  nextPiece(): number;
+  startPieces(
+    kernel: HelperKernel, args: readonly number[], pieces: number, per: number, sizeArg: 3 | 4,
+    steps: { readonly a: number; readonly b: number; readonly c: number },
+  ): void;
+  /**
+   * Claims a piece of the current shared call for the caller: true while one is left. The caller's
+   * n-th claim is piece n (the worker takes pieces from the last one back).
+   */
+  claimPiece(pieces: number): boolean;
   /** Blocks until the started kernel has finished; throws if it failed in the worker. */
   wait(): void;
   /** Stops the worker. */
@@ -79,9 +87,12 @@ for (;;) {
     if (pieces === 0) {
       fn(ctl[4], ctl[5], ctl[6], ctl[7], ctl[8], ctl[9], ctl[10], ctl[11], ctl[12]);
     } else {
-      const per = ctl[16], total = ctl[17], bStep = ctl[18], cStep = ctl[19];
-      for (let p; (p = Atomics.add(ctl, 14, 1)) < pieces;) {
-        fn(ctl[4], ctl[5] + p * bStep, ctl[6] + p * cStep, ctl[7], Math.min(per, total - p * per), ctl[9], ctl[10], ctl[11], ctl[12]);
+      const per = ctl[16], total = ctl[17], aStep = ctl[18], bStep = ctl[19], cStep = ctl[20], byRows = ctl[21] === 3;
+      // The worker takes pieces from the far end (the caller from the near end), so each thread
+      // tends to get the same part of C, and of the operands, call after call.
+      for (let p = pieces - 1; Atomics.add(ctl, 14, 1) < pieces; p--) {
+        const size = Math.min(per, total - p * per);
+        fn(ctl[4] + p * aStep, ctl[5] + p * bStep, ctl[6] + p * cStep, byRows ? size : ctl[7], byRows ? ctl[8] : size, ctl[9], ctl[10], ctl[11], ctl[12]);
       }
     }
   } catch {
@@ -157,17 +168,19 @@ export function startMatmulHelper(bytes: Uint8Array, memory: object): MatmulHelp
       ctl[15] = 0;
       go();
     },
-    startPieces(kernel, args, pieces, per, bStep, cStep) {
+    startPieces(kernel, args, pieces, per, sizeArg, steps) {
       setCall(kernel, args);
       ctl[15] = pieces;
       ctl[16] = per;
-      ctl[17] = args[4] ?? 0;
-      ctl[18] = bStep;
-      ctl[19] = cStep;
+      ctl[17] = args[sizeArg] ?? 0;
+      ctl[18] = steps.a;
+      ctl[19] = steps.b;
+      ctl[20] = steps.c;
+      ctl[21] = sizeArg;
       Atomics.store(ctl, 14, 0);
       go();
     },
-    nextPiece: () => Atomics.add(ctl, 14, 1),
+    claimPiece: (pieces) => Atomics.add(ctl, 14, 1) < pieces,
     wait() {
       // Short waits in a loop, so a worker that died (its 'exit' event cannot run while this thread
       // blocks) is noticed instead of hanging: after 10 s without an answer the product fails.

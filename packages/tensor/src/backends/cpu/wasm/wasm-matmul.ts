@@ -386,18 +386,20 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
   return true;
 }
 
-// With a helper thread, each thread computes a share of C. Tall products (the weight gradients that
-// backward defers to the end, [512,1120]ᵀ·[1120,512] once per step) split by rows: 33 -> 19 ms inside
-// training, and 1024³ 19 -> 26 GFLOP/s on the kernel alone. Products with few rows (m = the batch:
-// one time step's [32,512]·[512,512]) split by columns instead, in pieces of whole strips of packed
-// B that the threads claim as they go, so each thread streams part of B: splitting their rows
-// would make both stream all of it. That pays
-// only because the idle helper now spins through a training step (see matmul-helper.ts): with a
-// helper that slept between products the column split gained nothing inside training; with it
-// the scratch RNN's per-step products took 0.67-0.73 -> 0.48-0.55 ms and the concise RNN ran
-// about 1.13x faster. Splits fall on whole blocks (4 rows or one strip outer-product, 2 rows dot),
-// so every element of C comes from the same block code as in a single-threaded run: the results
-// are identical.
+// With a helper thread, each thread computes a share of C, in pieces both claim as they go. Tall
+// products (the weight gradients that backward defers to the end, [512,1120]ᵀ·[1120,512] once per
+// step) are cut by rows: two threads took that product 33 -> 19 ms inside training, and 1024³
+// 19 -> 26 GFLOP/s on the kernel alone. Products with few rows (m = the batch: one time step's
+// [32,512]·[512,512]) are cut by columns, whole strips of packed B, so each thread streams part of
+// B: cutting their rows would make both stream all of it. That pays only because the idle helper
+// now spins through a training step (see matmul-helper.ts): with a helper that slept between
+// products the column split gained nothing inside training; with it the scratch RNN's per-step
+// products took 0.67-0.73 -> 0.48-0.55 ms and the concise RNN ran about 1.13x faster. Fixed halves
+// left the caller waiting for the helper for a fifth of each product; pieces claimed from opposite
+// ends balance the load and still give each thread the same part of C call after call (its part of
+// B stays in its own L2). Pieces fall on whole blocks (`rows` rows or one strip outer-product, 2 rows
+// dot), so every element of C comes from the same block code as in a single-threaded run: the
+// results are identical.
 function threadedFor(kern: Kernels, macs: number): boolean {
   return kern.helper !== null && macs >= THREAD_MIN_MACS && kern.helper.ready();
 }
@@ -412,22 +414,25 @@ function outerProductShare(
   const run = (aAt: number, bAt: number, cAt: number, rows: number, vecs: number): void => kernel(aAt * 4, bAt * 4, cAt * 4, rows, vecs, k, aRow, aStep, ldc);
   if (!threadedFor(kern, m * nv * 4 * k)) {
     run(a, b, c, m, nv);
-  } else if (m >= FEW_ROWS) {
-    const split = Math.floor(m / 8) * 4;
-    const aSplit = a + (split * aRow) / 4;
-    kern.helper!.start(name, [aSplit * 4, b * 4, (c + split * ldc) * 4, m - split, nv, k, aRow, aStep, ldc]);
-    runShare(kern, () => run(a, b, c, split, nv), true);
-  } else {
-    // Few rows: both threads claim pieces of about a sixteenth of the strips of packed B (each strip
-    // k·16·vecs bytes) and of C's columns, until none is left (see matmul-helper.ts).
-    const per = Math.max(1, Math.ceil(nv / (PIECES * kern.vecs))) * kern.vecs;
-    const pieces = Math.ceil(nv / per);
-    const helper = kern.helper!;
-    helper.startPieces(name, [a * 4, b * 4, c * 4, m, nv, k, aRow, aStep, ldc], pieces, per, per * k * 16, per * 16);
-    runShare(kern, () => {
-      for (let p; (p = helper.nextPiece()) < pieces;) run(a, b + p * per * k * 4, c + p * per * 4, m, Math.min(per, nv - p * per));
-    }, true);
+    return;
   }
+  // Both threads claim pieces of about a sixteenth of C, from opposite ends, until none is left (see
+  // matmul-helper.ts). Tall products are cut by rows (whole blocks of `rows`), products with few rows
+  // by columns (whole strips of packed B, each k·16·vecs bytes).
+  const helper = kern.helper!;
+  const byRows = m >= FEW_ROWS;
+  const unit = byRows ? kern.rows : kern.vecs;
+  const total = byRows ? m : nv;
+  const per = Math.max(1, Math.ceil(total / (PIECES * unit))) * unit;
+  const pieces = Math.ceil(total / per);
+  const steps = byRows ? { a: per * aRow, b: 0, c: per * ldc * 4 } : { a: 0, b: per * k * 16, c: per * 16 };
+  helper.startPieces(name, [a * 4, b * 4, c * 4, m, nv, k, aRow, aStep, ldc], pieces, per, byRows ? 3 : 4, steps);
+  runShare(kern, () => {
+    for (let p = 0; helper.claimPiece(pieces); p++) {
+      const size = Math.min(per, total - p * per);
+      run(a + (p * steps.a) / 4, b + (p * steps.b) / 4, c + (p * steps.c) / 4, byRows ? size : m, byRows ? nv : size);
+    }
+  }, true);
 }
 
 /** One dot-kernel call (pointers in floats), its rows shared with the helper when that pays. */
