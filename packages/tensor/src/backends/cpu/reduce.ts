@@ -27,10 +27,11 @@ function reduceSum(x: Float32Array, out: Float32Array, { outer, axis, inner }: A
   }
   // Double-precision accumulators, so long sums (a loss over many rows) do not drift in float32.
   // WebAssembly SIMD sums the same way in the same order (wasm/wasm-elementwise.ts), faster.
-  const acc = new Float64Array(inner);
   const block = axis * inner;
+  let acc: Float64Array | undefined; // allocated only when a block falls back to this loop
   for (let o = 0; o < outer; o++) {
     if (tryWasmColumnSums(x, o * block, out, o * inner, axis, inner)) continue;
+    acc ??= new Float64Array(inner);
     acc.fill(0);
     let row = o * block;
     for (let a = 0; a < axis; a++, row += inner) {

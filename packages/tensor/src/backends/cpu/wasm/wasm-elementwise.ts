@@ -8,7 +8,7 @@
 
 import { type ElementwiseExports, type WasmBinaryOp, type WasmSimpleUnaryOp, buildElementwiseModule } from './elementwise-module.ts';
 import { wasmSimdAvailable } from './wasm-matmul.ts';
-import { envVar } from '../../../node-runtime.ts';
+import { sharedWasmInstance } from './wasm-math.ts';
 
 export type { WasmBinaryOp, WasmSimpleUnaryOp } from './elementwise-module.ts';
 
@@ -56,18 +56,8 @@ export function createWasmElementwise(): Instance | null {
   };
 }
 
-let shared: Instance | null | undefined;
-
-function instance(): Instance | null {
-  if (shared === undefined) {
-    try {
-      shared = envVar('TINYTAPE_WASM_MATH') === '0' ? null : createWasmElementwise();
-    } catch {
-      shared = null; // an engine that validates SIMD but fails to compile: stay on TypeScript
-    }
-  }
-  return shared;
-}
+/** The instance every CPU backend shares (see sharedWasmInstance). */
+const instance = sharedWasmInstance(() => createWasmElementwise());
 
 /** Whether the CPU backend runs these elementwise ops in wasm (SIMD available, not switched off). */
 export function wasmElementwiseEnabled(): boolean {

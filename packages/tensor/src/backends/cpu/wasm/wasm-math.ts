@@ -101,19 +101,27 @@ export function createWasmMath(unroll?: number): WasmMathRunner | null {
   return Object.assign(run, { expRows });
 }
 
-let shared: WasmMathRunner | null | undefined;
+/**
+ * A getter for an instance every CPU backend shares, made by `create` on first use; it returns null
+ * when `TINYTAPE_WASM_MATH=0` switches the wasm elementwise kernels off (this module's and
+ * wasm-elementwise.ts's), when `create` finds no SIMD, or when compiling failed.
+ */
+export function sharedWasmInstance<T>(create: () => T | null): () => T | null {
+  let shared: T | null | undefined;
+  return () => {
+    if (shared === undefined) {
+      try {
+        shared = envVar('TINYTAPE_WASM_MATH') === '0' ? null : create();
+      } catch {
+        shared = null; // an engine that validates SIMD but fails to compile: stay on TypeScript
+      }
+    }
+    return shared;
+  };
+}
 
 /** The instance every CPU backend shares, compiled on first use; null when the path is off or unavailable. */
-function sharedRunner(): WasmMathRunner | null {
-  if (shared === undefined) {
-    try {
-      shared = envVar('TINYTAPE_WASM_MATH') === '0' ? null : createWasmMath();
-    } catch {
-      shared = null; // an engine that validates SIMD but fails to compile: stay on TypeScript
-    }
-  }
-  return shared;
-}
+const sharedRunner = sharedWasmInstance(() => createWasmMath());
 
 /** Whether the CPU backend computes exp, tanh and sigmoid in wasm (SIMD available, not switched off). */
 export function wasmMathEnabled(): boolean {

@@ -139,7 +139,7 @@ export const THREAD_MIN_MACS = 2 ** 20;
 /** Products with fewer rows than this share their columns between the threads, taller ones their rows (see threadedFor). */
 const FEW_ROWS = 64;
 
-/** About how many pieces the columns of a product with few rows are cut into for the two threads. */
+/** About how many pieces a product's rows or columns are cut into for the two threads (see threadedFor). */
 const PIECES = 16;
 
 /** A view of memory at least `floats` long, growing the memory if needed; null if it cannot grow. */
