@@ -1,5 +1,5 @@
-// `pnpm train ...` / `pnpm generate ...`: builds the CLI bundle (well under a second) and runs it
-// in this process with the given command and flags.
+// `pnpm train ...` / `pnpm generate ...`: bundles the CLI from its TypeScript sources (well under a
+// second) into .cache/bundles/tinytape.mjs and runs it in this process with the given command and flags.
 import { buildCli } from './build.mjs';
 
 const outfile = await buildCli();

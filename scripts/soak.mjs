@@ -66,8 +66,8 @@ if (!Number.isInteger(maxTokens) || (maxTokens < 1 && maxTokens !== -1)) fail(`-
 if (!Number.isInteger(seed) || seed < 0) fail(`--seed: expected a non-negative integer, got ${JSON.stringify(flags.seed)}`);
 
 // The packages are TypeScript: bundle the three entry points once, next to the CLI bundle, where the
-// native `webgpu` package resolves from packages/rnn/node_modules.
-const lib = path.join(root, 'packages/rnn/dist/soak-lib.mjs');
+// native `webgpu` package resolves from the root's node_modules.
+const lib = path.join(root, '.cache/bundles/soak-lib.mjs');
 await build({
   stdin: {
     contents: [
@@ -84,6 +84,7 @@ await build({
   format: 'esm',
   target: 'node20',
   external: ['webgpu'],
+  conditions: ['tinytape-source'],
   logLevel: 'warning',
 });
 const { tensor: tt, data, rnn } = await import(pathToFileURL(lib).href);

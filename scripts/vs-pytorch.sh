@@ -8,13 +8,14 @@
 #   scripts/vs-pytorch.sh [ROUNDS] [EPOCHS]     # default 3 rounds of 4 epochs per model
 #
 # Prints each run's tokens/s (tinytape: its CLI's final line; PyTorch: its median over the epochs) and
-# the median ratio per model. Needs the CLI bundle (node scripts/build.mjs) and ../shared/data.
+# the median ratio per model. Needs ../shared/data; bundles the CLI from its sources first.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${1:-3}
 epochs=${2:-4}
 shared=${TINYTAPE_SHARED:-$root/../shared}
-cli="node $root/packages/rnn/dist/tinytape.mjs train --data-dir $shared/data --device cpu --quiet --epochs $epochs"
+node --input-type=module -e "await (await import('$root/scripts/build.mjs')).buildCli()"
+cli="node $root/.cache/bundles/tinytape.mjs train --data-dir $shared/data --device cpu --quiet --epochs $epochs"
 torch() { TIMEMACHINE=$shared/data/timemachine.txt OPENBLAS_NUM_THREADS=2 /usr/bin/python3 "$shared/reference/torch_rnn.py" --threads 1 --epochs "$epochs" "$@"; }
 
 for model in scratch concise; do

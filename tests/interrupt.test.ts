@@ -1,6 +1,6 @@
 /*
  * Ctrl-C during `tinytape train --save`, on a real process: the CLI is bundled into a temporary folder
- * (not packages/rnn/dist, which `pnpm train` rebuilds), spawned, and sent SIGINT once its first epoch
+ * (not .cache/bundles, which `pnpm train` rebuilds), spawned, and sent SIGINT once its first epoch
  * is printed. It must save a checkpoint that loads and resumes to the same parameters as a run that was
  * never interrupted, say so in one line, and exit with status 130.
  */
@@ -29,6 +29,7 @@ beforeAll(async () => {
     format: 'esm',
     target: 'node20',
     external: ['webgpu'],
+    conditions: ['tinytape-source'],
     logLevel: 'error',
   });
 });

@@ -1,8 +1,10 @@
+// Node only (imported through platform/files.node.ts).
 import { homedir } from 'node:os';
 import path from 'node:path';
 
-/** Environment variable that overrides the default cache directory. */
-export const DATA_DIR_ENV = 'TINYTAPE_DATA_DIR';
+import { DATA_DIR_ENV } from './cache-dir-env.ts';
+
+export { DATA_DIR_ENV };
 
 /**
  * The directory downloads are cached in: the explicit argument if given, else `$TINYTAPE_DATA_DIR`,

@@ -64,7 +64,7 @@ describe('download', () => {
       const progress = sink();
       const file = await download('timemachine', { cacheDir: dir, url: `${base}/timemachine.txt`, progress });
       expect(file).toBe(path.join(dir, 'timemachine.txt'));
-      expect(sha1Hex(await readFile(file))).toBe(TIME_MACHINE_SHA1);
+      expect(await sha1Hex(await readFile(file))).toBe(TIME_MACHINE_SHA1);
       expect(progress.text()).toMatch(/downloading timemachine\.txt: .*KiB \/ .*KiB \(100%\)/);
       // The temporary file was renamed away.
       expect(await readdir(dir)).toEqual(['timemachine.txt']);
@@ -90,7 +90,7 @@ describe('download', () => {
     await withTempDir(async (dir) => {
       await writeFile(path.join(dir, 'timemachine.txt'), 'stale');
       const file = await download('timemachine', { cacheDir: dir, url: `${base}/timemachine.txt`, progress: false });
-      expect(sha1Hex(await readFile(file))).toBe(TIME_MACHINE_SHA1);
+      expect(await sha1Hex(await readFile(file))).toBe(TIME_MACHINE_SHA1);
     });
   });
 
@@ -103,7 +103,7 @@ describe('download', () => {
       expect((err as DataError).code).toBe('hash-mismatch');
       const dest = path.join(dir, 'timemachine.txt');
       expect((err as Error).message).toContain(`expected ${TIME_MACHINE_SHA1}`);
-      expect((err as Error).message).toContain(sha1Hex(new TextEncoder().encode('not the time machine\n')));
+      expect((err as Error).message).toContain(await sha1Hex(new TextEncoder().encode('not the time machine\n')));
       expect((err as Error).message).toContain(`Put the file there yourself at ${dest}`);
       expect(await readdir(dir)).toEqual([]);
     });

@@ -1,10 +1,12 @@
+// Node only (imported through platform/files.node.ts): the file cache and atomic writes.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { resolveCacheDir } from './cache-dir.ts';
 import { DataError } from './errors.ts';
-import { DATA_HUB, type DataHubEntry } from './hub.ts';
-import { ProgressReporter, type ProgressSink } from './progress.ts';
+import { lookupDataset, type DataHubEntry } from './hub.ts';
+import { fetchBytes } from './fetch-bytes.ts';
+import type { ProgressSink } from './progress.ts';
 import { sha1Hex } from './sha1.ts';
 
 /** Options of {@link download}. */
@@ -21,15 +23,6 @@ export interface DownloadOptions {
   progress?: ProgressSink | false;
   /** Give up on a download that takes longer than this. Default: 120,000 ms. */
   timeoutMs?: number;
-}
-
-/** The registry entry for `name`, or a DataError listing the names that exist. */
-export function lookupDataset(name: string): DataHubEntry {
-  if (!Object.hasOwn(DATA_HUB, name)) {
-    const known = Object.keys(DATA_HUB).join(', ');
-    throw new DataError('unknown-dataset', `download: no data set named '${name}' in DATA_HUB (known: ${known})`);
-  }
-  return DATA_HUB[name]!;
 }
 
 /** The tail every download failure shares: how to get the file without this function's help. */
@@ -51,13 +44,13 @@ export async function download(name: string, options: DownloadOptions = {}): Pro
   const dest = path.join(dir, entry.fileName);
 
   const cached = await readIfExists(dest);
-  if (cached !== null && sha1Hex(cached) === entry.sha1) return dest;
+  if (cached !== null && (await sha1Hex(cached)) === entry.sha1) return dest;
 
   const url = options.url ?? entry.url;
   const sink = options.progress === undefined ? process.stderr : options.progress || null;
-  const bytes = await fetchBytes(url, entry, dest, sink, options.timeoutMs ?? 120_000);
+  const bytes = await fetchBytes(url, entry.fileName, manualFix(dest, entry), sink, options.timeoutMs ?? 120_000);
 
-  const actual = sha1Hex(bytes);
+  const actual = await sha1Hex(bytes);
   if (actual !== entry.sha1) {
     throw new DataError(
       'hash-mismatch',
@@ -77,54 +70,6 @@ async function readIfExists(file: string): Promise<Uint8Array | null> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
-}
-
-/** Fetches `url` into memory, reporting progress; every failure becomes a `download-failed` DataError. */
-async function fetchBytes(
-  url: string,
-  entry: DataHubEntry,
-  dest: string,
-  sink: ProgressSink | null,
-  timeoutMs: number,
-): Promise<Uint8Array> {
-  const fail = (why: string): DataError =>
-    new DataError('download-failed', `download: could not fetch ${url} (${why}). ${manualFix(dest, entry)}`);
-  let response: Response;
-  try {
-    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  } catch (err) {
-    throw fail(describeFetchError(err));
-  }
-  if (!response.ok || response.body === null) {
-    throw fail(`HTTP ${response.status} ${response.statusText}`.trim());
-  }
-  const lengthHeader = Number(response.headers.get('content-length'));
-  const reporter = new ProgressReporter(sink, entry.fileName, lengthHeader > 0 ? lengthHeader : null);
-  const chunks: Uint8Array[] = [];
-  try {
-    const reader = response.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      reporter.advance(value.length);
-    }
-  } catch (err) {
-    throw fail(describeFetchError(err));
-  }
-  reporter.finish();
-  return Buffer.concat(chunks);
-}
-
-/** fetch wraps the useful reason (ECONNREFUSED, ENOTFOUND, timeout) in `cause`; surface it. */
-function describeFetchError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = (err as Error & { cause?: unknown }).cause;
-  if (cause instanceof Error) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    return code ? `${code}: ${cause.message}` : cause.message;
-  }
-  return err.message;
 }
 
 /** Writes via a uniquely named temporary file in the same directory, then renames it into place. */

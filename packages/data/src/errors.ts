@@ -14,7 +14,8 @@ export type DataErrorCode =
   | 'download-failed'
   | 'not-utf8'
   | 'bad-zip'
-  | 'unknown-token';
+  | 'unknown-token'
+  | 'needs-node';
 
 /** A clear, typed failure of the data pipeline; `code` tells the kind, the message tells the fix. */
 export class DataError extends Error {

@@ -1,3 +1,5 @@
+import { DataError } from './errors.ts';
+
 /**
  * The registry of downloadable data sets, mirroring d2l's `DATA_HUB` (name -> URL + SHA-1).
  * It is a plain mutable record, as in d2l, so a user (or a test) can register a mirror or a new file.
@@ -34,3 +36,12 @@ export const DATA_HUB: Record<string, DataHubEntry> = {
     zipEntry: 'jaychou_lyrics.txt',
   },
 };
+
+/** The registry entry for `name`, or a DataError listing the names that exist. */
+export function lookupDataset(name: string): DataHubEntry {
+  if (!Object.hasOwn(DATA_HUB, name)) {
+    const known = Object.keys(DATA_HUB).join(', ');
+    throw new DataError('unknown-dataset', `download: no data set named '${name}' in DATA_HUB (known: ${known})`);
+  }
+  return DATA_HUB[name]!;
+}

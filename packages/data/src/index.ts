@@ -4,14 +4,17 @@
  */
 export { DataError, type DataErrorCode } from './errors.ts';
 export { Rng } from './rng.ts';
-export { DATA_HUB, type DataHubEntry } from './hub.ts';
-export { DATA_DIR_ENV, resolveCacheDir } from './cache-dir.ts';
-export { download, lookupDataset, type DownloadOptions } from './download.ts';
+export { DATA_HUB, lookupDataset, type DataHubEntry } from './hub.ts';
+export { DATA_DIR_ENV } from './cache-dir-env.ts';
+// Node only (local files, the download cache); in a browser these throw a 'needs-node' DataError.
+export { download, resolveCacheDir, resolveDataFile } from '#platform/files';
+export type { DownloadOptions } from './download.ts';
+export { fetchBytes } from './fetch-bytes.ts';
 export type { ProgressSink } from './progress.ts';
 export { sha1Hex } from './sha1.ts';
 export { isZip, readZipEntry } from './zip.ts';
 export { decodeUtf8, splitLines } from './text.ts';
-export { resolveDataFile, type DataSourceOptions } from './source.ts';
+export { readDataset, type DataSourceOptions, type DatasetBytes } from './dataset-source.ts';
 export { tokenize, type TokenKind } from './tokenize.ts';
 export type { TokenVocab } from './token-vocab.ts';
 export { Vocab, countCorpus, type VocabOptions, type TokenInput } from './vocab.ts';

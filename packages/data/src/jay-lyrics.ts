@@ -1,9 +1,9 @@
 import { CharVocab } from './char-vocab.ts';
 import { dataIterConsecutive, dataIterRandom } from './gluon-iter.ts';
-import { lookupDataset } from './download.ts';
+import { lookupDataset } from './hub.ts';
 import { SeqDataLoader, pickRng } from './loader.ts';
 import type { Rng } from './rng.ts';
-import { readBytes, resolveDataFile, type DataSourceOptions } from './source.ts';
+import { readDataset, type DataSourceOptions } from './dataset-source.ts';
 import { decodeUtf8 } from './text.ts';
 import { checkPositiveInt } from './validation.ts';
 import { isZip, readZipEntry } from './zip.ts';
@@ -29,12 +29,11 @@ export interface JayLyricsOptions extends DataSourceOptions {
 /** The lyrics text: the registry's zip entry, or a plain UTF-8 file when `path` names one. */
 async function readLyricsText(options: DataSourceOptions): Promise<string> {
   const caller = 'loadDataJayLyrics';
-  const file = await resolveDataFile('jaychou', options, caller);
-  const bytes = await readBytes(file, caller);
+  const { bytes, label } = await readDataset('jaychou', options, caller);
   // Sniff the content rather than the extension, so an unzipped copy works under any name.
-  if (!isZip(bytes)) return decodeUtf8(bytes, file);
+  if (!isZip(bytes)) return decodeUtf8(bytes, label);
   const entryName = lookupDataset('jaychou').zipEntry!;
-  return decodeUtf8(readZipEntry(bytes, entryName, file), `${file}:${entryName}`);
+  return decodeUtf8(await readZipEntry(bytes, entryName, label), `${label}:${entryName}`);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { SeqDataLoader, pickRng } from './loader.ts';
 import type { Rng } from './rng.ts';
 import { seqDataIterRandom, seqDataIterSequential } from './seq-iter.ts';
-import type { DataSourceOptions } from './source.ts';
+import type { DataSourceOptions } from './dataset-source.ts';
 import { loadCorpusTimeMachine } from './time-machine.ts';
 import { checkPositiveInt } from './validation.ts';
 import type { Vocab } from './vocab.ts';

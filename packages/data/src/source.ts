@@ -1,21 +1,10 @@
+// Node only (imported through platform/files.node.ts): data sets as local files.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { download, lookupDataset, type DownloadOptions } from './download.ts';
+import type { DataSourceOptions } from './dataset-source.ts';
+import { download } from './download.ts';
+import { lookupDataset } from './hub.ts';
 import { DataError } from './errors.ts';
-
-/** Where a loader gets its file: a local path, a data directory, or the download cache. */
-export interface DataSourceOptions extends Omit<DownloadOptions, 'cacheDir'> {
-  /**
-   * A local file to read as-is (no SHA-1 check, so any text file works), or a directory holding the
-   * data set's file (then treated like `dataDir`).
-   */
-  path?: string;
-  /**
-   * Directory where the data set's file already sits, or where it is downloaded to (passed to
-   * {@link download} as `cacheDir`). Default: `$TINYTAPE_DATA_DIR`, else `~/.cache/tinytape`.
-   */
-  dataDir?: string;
-}
 
 /**
  * Resolves the file for data set `name`: an explicit file path wins; a directory (via `path` or

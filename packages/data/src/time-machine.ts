@@ -1,4 +1,4 @@
-import { resolveDataFile, readBytes, type DataSourceOptions } from './source.ts';
+import { readDataset, type DataSourceOptions } from './dataset-source.ts';
 import { decodeUtf8, splitLines } from './text.ts';
 import { tokenize } from './tokenize.ts';
 import { Vocab } from './vocab.ts';
@@ -13,14 +13,14 @@ export function cleanLine(line: string): string {
 
 /**
  * Reads *The Time Machine* as cleaned lines (d2l's `read_time_machine`): 3,221 lines for the published
- * file. With `path` set to a file, any UTF-8 text file is read the same way. A BOM is dropped and
+ * file. With `path` set to a file (or `bytes` given), any UTF-8 text is read the same way. A BOM is dropped and
  * CRLF / CR line ends are accepted.
  *
  * @throws DataError `missing-file`, `not-utf8`, or a download error.
  */
 export async function readTimeMachine(options: DataSourceOptions = {}): Promise<string[]> {
-  const file = await resolveDataFile('timemachine', options, 'readTimeMachine');
-  const text = decodeUtf8(await readBytes(file, 'readTimeMachine'), file);
+  const { bytes, label } = await readDataset('timemachine', options, 'readTimeMachine');
+  const text = decodeUtf8(bytes, label);
   return splitLines(text).map(cleanLine);
 }
 

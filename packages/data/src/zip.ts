@@ -1,4 +1,7 @@
-import { crc32, inflateRawSync } from 'node:zlib';
+// Our own reader, not a library's: it needs one entry of one archive, is about a hundred lines, and
+// inflates with the platform's DecompressionStream('deflate-raw'), which Node (>= 20.12) and browsers
+// both have, so it works in both with no dependency. (fflate would add a second inflater to the browser
+// bundle for no gain here.)
 import { DataError } from './errors.ts';
 
 // Record signatures and fixed sizes from the ZIP file format (PKWARE APPNOTE).
@@ -29,13 +32,13 @@ export function isZip(bytes: Uint8Array): boolean {
 /**
  * Extracts one entry of a ZIP archive held in memory: finds the central directory through the
  * end-of-central-directory record, reads the entry's sizes there (they are reliable even when the local
- * header defers them to a data descriptor), inflates the data with zlib and checks its CRC-32.
+ * header defers them to a data descriptor), inflates the data (DecompressionStream) and checks its CRC-32.
  * Supports stored and deflated entries; ZIP64 and encryption are rejected with a clear error.
  *
  * @param label - how to name the archive in error messages (usually its path).
  * @throws DataError `bad-zip` for a damaged or unsupported archive or a missing entry.
  */
-export function readZipEntry(bytes: Uint8Array, entryName: string, label = 'zip archive'): Uint8Array {
+export async function readZipEntry(bytes: Uint8Array, entryName: string, label = 'zip archive'): Promise<Uint8Array> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const bad = (why: string): DataError => new DataError('bad-zip', `readZipEntry: ${label}: ${why}`);
   const entries = readCentralDirectory(view, bad);
@@ -58,7 +61,7 @@ export function readZipEntry(bytes: Uint8Array, entryName: string, label = 'zip 
   if (entry.method === 0) out = raw;
   else if (entry.method === 8) {
     try {
-      out = inflateRawSync(raw);
+      out = await inflateRaw(raw);
     } catch (err) {
       throw bad(`entry '${entryName}' does not inflate (${(err as Error).message})`);
     }
@@ -67,7 +70,7 @@ export function readZipEntry(bytes: Uint8Array, entryName: string, label = 'zip 
   if (out.length !== entry.uncompressedSize) {
     throw bad(`entry '${entryName}' inflated to ${out.length} bytes, the directory says ${entry.uncompressedSize}`);
   }
-  if (crc32(out) >>> 0 !== entry.crc) throw bad(`entry '${entryName}' fails its CRC-32 check`);
+  if (crc32(out) !== entry.crc) throw bad(`entry '${entryName}' fails its CRC-32 check`);
   return out;
 }
 
@@ -110,3 +113,26 @@ function readCentralDirectory(view: DataView, bad: (why: string) => DataError): 
   }
   return entries;
 }
+
+/** Inflates a raw deflate stream (no zlib header), as ZIP entries store it. */
+async function inflateRaw(data: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([data]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** CRC-32 (the ZIP/zlib polynomial 0xEDB88320, reflected), one byte at a time from a 256-entry table. */
+function crc32(data: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (let i = 0; i < data.length; i++) crc = CRC_TABLE[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();

@@ -9,7 +9,7 @@ import { CharVocab, type TokenVocab } from '@tinytape/data';
 import { noGrad } from '@tinytape/autograd';
 import { type Device, tensor } from '@tinytape/tensor';
 import { CheckpointError, NonFiniteParameterError } from './io/errors.ts';
-import { loadSafetensors, saveSafetensors, type SafeTensor } from './io/safetensors.ts';
+import { decodeSafetensors, encodeSafetensors, loadSafetensors, saveSafetensors, type DecodedSafetensors, type SafeTensor } from './io/safetensors.ts';
 import { createModel, parseModelSpec, type ModelSpec } from './model/create.ts';
 import type { LanguageModel } from './model/types.ts';
 
@@ -47,9 +47,9 @@ export interface SaveCheckpointOptions {
 }
 
 /**
- * Writes the model's parameters and `info` to `path` atomically (temp file + rename). Every parameter
- * is read back before the file is touched, so a failing device or a diverged model leaves the previous
- * checkpoint whole.
+ * Writes the model's parameters and `info` to `path` atomically (temp file + rename; Node only). Every
+ * parameter is read back before the file is touched, so a failing device or a diverged model leaves the
+ * previous checkpoint whole.
  *
  * @throws {@link NonFiniteParameterError} when a parameter holds NaN or ±Infinity (unless `allowNonFinite`).
  * @throws {@link CheckpointError} for a misnamed optimizer tensor or a file that cannot be written.
@@ -60,11 +60,33 @@ export async function saveCheckpoint(
   info: CheckpointInfo,
   opts: SaveCheckpointOptions = {},
 ): Promise<void> {
+  const { tensors, metadata } = await checkpointTensors(net, info, opts, `not saving "${path}"`);
+  await saveSafetensors(path, tensors, metadata);
+}
+
+/**
+ * The checkpoint {@link saveCheckpoint} would write, as the bytes of a safetensors file: what a page
+ * offers as a download (the CLI's `generate` and PyTorch read it like any checkpoint). Works anywhere.
+ *
+ * @throws the same errors as {@link saveCheckpoint}, but for writing.
+ */
+export async function checkpointToBytes(net: LanguageModel, info: CheckpointInfo, opts: SaveCheckpointOptions = {}): Promise<Uint8Array> {
+  const { tensors, metadata } = await checkpointTensors(net, info, opts, 'not saving the checkpoint');
+  return encodeSafetensors(tensors, metadata);
+}
+
+/** The parameters (read back from the device) and optimizer tensors to save, checked, with the metadata. */
+async function checkpointTensors(
+  net: LanguageModel,
+  info: CheckpointInfo,
+  opts: SaveCheckpointOptions,
+  refusal: string,
+): Promise<{ tensors: Record<string, SafeTensor>; metadata: Record<string, string> }> {
   const tensors: Record<string, SafeTensor> = {};
   for (const [name, p] of net.namedParameters()) {
     const data = await p.toArray();
     if (!opts.allowNonFinite && !data.every(Number.isFinite)) {
-      throw new NonFiniteParameterError(`not saving "${path}": parameter "${name}" holds NaN or infinite values (the model has diverged)`);
+      throw new NonFiniteParameterError(`${refusal}: parameter "${name}" holds NaN or infinite values (the model has diverged)`);
     }
     tensors[name] = { dtype: p.dtype, shape: [...p.shape], data };
   }
@@ -74,7 +96,7 @@ export async function saveCheckpoint(
     }
     tensors[name] = t;
   }
-  await saveSafetensors(path, tensors, { format: FORMAT, tinytape: JSON.stringify(info) });
+  return { tensors, metadata: { format: FORMAT, tinytape: JSON.stringify(info) } };
 }
 
 /** A loaded checkpoint: parameters as host arrays plus the info saved with them. */
@@ -83,20 +105,42 @@ export interface LoadedCheckpoint {
   info: CheckpointInfo;
 }
 
-/** Reads a checkpoint written by `saveCheckpoint`, checking it is one before trusting its metadata. */
+/** Reads a checkpoint written by `saveCheckpoint` (Node only), checking it is one before trusting its metadata. */
 export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
-  const { tensors, metadata } = await loadSafetensors(path);
+  return checkpointFromDecoded(await loadSafetensors(path), `checkpoint "${path}"`);
+}
+
+/**
+ * Reads a checkpoint from the bytes of its file (e.g. a file picked in a page), as {@link loadCheckpoint}
+ * reads one from a path. Works anywhere.
+ *
+ * @param label - how to name the file in error messages.
+ * @throws {@link CheckpointError} for anything that is not a valid tinytape checkpoint.
+ */
+export function checkpointFromBytes(bytes: Uint8Array, label = 'checkpoint'): LoadedCheckpoint {
+  let decoded: DecodedSafetensors;
+  try {
+    decoded = decodeSafetensors(bytes);
+  } catch (err) {
+    if (err instanceof CheckpointError) throw new CheckpointError(`${label}: ${err.message}`, { cause: err });
+    throw err;
+  }
+  return checkpointFromDecoded(decoded, label);
+}
+
+/** Checks the format tag and the metadata of a decoded safetensors file. */
+function checkpointFromDecoded({ tensors, metadata }: DecodedSafetensors, label: string): LoadedCheckpoint {
   if (metadata.format !== FORMAT || typeof metadata.tinytape !== 'string') {
-    throw new CheckpointError(`checkpoint "${path}": not a tinytape checkpoint (its metadata has no "${FORMAT}" format tag)`);
+    throw new CheckpointError(`${label}: not a tinytape checkpoint (its metadata has no "${FORMAT}" format tag)`);
   }
   let info: CheckpointInfo;
   try {
     info = JSON.parse(metadata.tinytape) as CheckpointInfo;
   } catch {
-    throw new CheckpointError(`checkpoint "${path}": its tinytape metadata is not valid JSON`);
+    throw new CheckpointError(`${label}: its tinytape metadata is not valid JSON`);
   }
   if (!Array.isArray(info.vocab) || info.vocab.some((t) => typeof t !== 'string') || typeof info.config !== 'object') {
-    throw new CheckpointError(`checkpoint "${path}": its metadata lacks a vocabulary or configuration`);
+    throw new CheckpointError(`${label}: its metadata lacks a vocabulary or configuration`);
   }
   return { tensors, info };
 }

@@ -25,7 +25,7 @@ export { predict, unknownCharacters, type PredictOptions } from './train/predict
 export { trainEpoch, transposeRows, NonFiniteLossError, type Loss, type TrainEpochOptions } from './train/train-epoch.ts';
 export { train, type TrainOptions, type TrainResult, type EpochRecord } from './train/train.ts';
 export {
-  saveCheckpoint, loadCheckpoint, loadParameters, vocabFromCheckpoint, modelFromCheckpoint, OPTIMIZER_TENSOR_PREFIX,
+  saveCheckpoint, loadCheckpoint, checkpointToBytes, checkpointFromBytes, loadParameters, vocabFromCheckpoint, modelFromCheckpoint, OPTIMIZER_TENSOR_PREFIX,
   type CheckpointInfo, type LoadedCheckpoint, type SaveCheckpointOptions,
 } from './checkpoint.ts';
 export {

@@ -32,9 +32,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
-// Run only when this file (or the bundle made from it) is the program, not when tests import it.
-const isEntry = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
-if (isEntry) {
+/**
+ * Runs the CLI as the program: arguments from process.argv, output to stdout/stderr, the exit status
+ * in process.exitCode. The `tinytape` binary (cli/bin.ts) calls it.
+ */
+export function runAsProgram(): void {
   const io: Io = {
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
@@ -50,3 +52,7 @@ if (isEntry) {
     },
   );
 }
+
+// Also run when a bundle of this very file is the program (tests bundle it), not when it is imported.
+const isEntry = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+if (isEntry) runAsProgram();

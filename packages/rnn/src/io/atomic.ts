@@ -1,6 +1,7 @@
 /**
  * Atomic file replacement: a reader (or a crash) sees either the old file or the complete new one, never
  * a half-written checkpoint. Used for checkpoints, SVG plots and CSV logs that are rewritten every epoch.
+ * Node only (imported through platform/files.node.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';

@@ -1,12 +1,12 @@
 /**
  * Checkpoint files in the safetensors format, so a tinytape model can be opened from PyTorch with
  * `safetensors.torch.load_file(path)` and vice versa. Encoding and decoding live in their own modules;
- * this one adds the file side (atomic save, load with the path in every error) and is the public entry.
+ * this one adds the file side (atomic save, load with the path in every error; Node only, through
+ * platform/files) and is the public entry.
  */
-import { open } from 'node:fs/promises';
-import { writeFileAtomic } from './atomic.ts';
+import { readFileChecked, writeFileAtomic } from '#platform/files';
 import { CheckpointError, FileWriteError } from './errors.ts';
-import { checkHeaderLength, decodeSafetensors } from './safetensors-decode.ts';
+import { decodeSafetensors } from './safetensors-decode.ts';
 import { encodeSafetensors } from './safetensors-encode.ts';
 import { DEFAULT_MAX_HEADER_BYTES, type DecodeOptions, type DecodedSafetensors, type SafeTensor } from './safetensors-types.ts';
 
@@ -53,7 +53,7 @@ export async function saveSafetensors(
 export async function loadSafetensors(path: string, opts?: DecodeOptions): Promise<DecodedSafetensors> {
   let bytes: Uint8Array;
   try {
-    bytes = await readChecked(path, opts?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES);
+    bytes = await readFileChecked(path, opts?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES);
   } catch (err) {
     if (err instanceof CheckpointError) throw new CheckpointError(`checkpoint "${path}": ${err.message}`, { cause: err });
     const code = (err as { code?: unknown } | null)?.code;
@@ -68,25 +68,5 @@ export async function loadSafetensors(path: string, opts?: DecodeOptions): Promi
       throw new CheckpointError(`checkpoint "${path}": ${err.message}`, { cause: err });
     }
     throw err;
-  }
-}
-
-/**
- * Reads the file after checking its 8-byte header length against the limit and the file size: a file
- * that is not a checkpoint at all (a video, a disk image) is refused without reading it whole.
- */
-async function readChecked(path: string, maxHeaderBytes: number): Promise<Uint8Array> {
-  const handle = await open(path, 'r');
-  try {
-    const { size } = await handle.stat();
-    // A bad limit is left for decodeSafetensors to report.
-    if (size >= 8 && Number.isSafeInteger(maxHeaderBytes) && maxHeaderBytes >= 0) {
-      const head = new Uint8Array(8);
-      await handle.read(head, 0, 8, 0);
-      checkHeaderLength(new DataView(head.buffer).getBigUint64(0, true), size, maxHeaderBytes);
-    }
-    return await handle.readFile();
-  } finally {
-    await handle.close();
   }
 }

@@ -31,6 +31,7 @@ import * as mm from './matmul.ts';
 import * as red from './reduce.ts';
 import * as sm from './softmax.ts';
 import * as st from './strided.ts';
+import { platformGpu } from '#platform/gpu';
 
 export type { Stats } from './context.ts';
 
@@ -53,26 +54,11 @@ function isSoftware(info: AdapterInfo, fallback: boolean): boolean {
   return fallback || /llvmpipe|lavapipe|swiftshader|software|warp/.test(text);
 }
 
-/**
- * The object Dawn's `create()` returned. It must stay referenced while any adapter or device lives:
- * if it is garbage-collected, the Node process dies with SIGSEGV. So it is kept for the process.
- */
-let dawnGpu: GPU | null = null;
-
+/** `navigator.gpu` where the runtime has it (browsers, Deno), else the platform's (Dawn in Node). */
 async function getGpu(): Promise<GPU | null> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu !== undefined) return nav.gpu;
-  if (dawnGpu !== null) return dawnGpu;
-  let mod: { create: (flags: string[]) => GPU; globals: object };
-  try {
-    mod = (await import('webgpu')) as unknown as typeof mod;
-  } catch {
-    return null;
-  }
-  // Install GPUBufferUsage & co. for user code that expects the browser globals.
-  if ((globalThis as { GPUBufferUsage?: unknown }).GPUBufferUsage === undefined) Object.assign(globalThis, mod.globals);
-  dawnGpu = mod.create([]);
-  return dawnGpu;
+  return platformGpu();
 }
 
 /** A WebGPU backend on the first adapter found, or null when there is none. */

@@ -7,7 +7,7 @@
  * process dies with SIGSEGV inside vkCreateDescriptorPool. Collecting right after the cache drops its
  * bind groups bounds how many can be alive at once.
  */
-import { nodeBuiltin } from '../../node-runtime.ts';
+import { fullGarbageCollector } from '../../node-runtime.ts';
 
 /** A full collection, or null where none can be had (browsers, runtimes without V8's flags). */
 const collect: (() => void) | null = findCollector();
@@ -21,16 +21,8 @@ export function releaseGarbage(): void {
 }
 
 function findCollector(): (() => void) | null {
-  const v8 = nodeBuiltin<{ setFlagsFromString(flags: string): void }>('node:v8');
-  const vm = nodeBuiltin<{ runInNewContext(code: string): unknown }>('node:vm');
-  if (v8 === undefined || vm === undefined) return null;
   try {
-    const existing = (globalThis as { gc?: unknown }).gc;
-    if (typeof existing === 'function') return existing as () => void;
-    // Exposing gc after start-up only affects contexts created afterwards, hence the fresh context.
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc');
-    return typeof gc === 'function' ? (gc as () => void) : null;
+    return fullGarbageCollector();
   } catch {
     return null;
   }

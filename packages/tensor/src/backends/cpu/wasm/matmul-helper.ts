@@ -1,4 +1,5 @@
-// A second thread for the wasm matmul: a Node worker that instantiates the same kernels on the same
+// A second thread for the wasm matmul: a worker (worker_threads in Node, a Web Worker in a
+// cross-origin isolated page's worker; see platform/threads.*.ts) that instantiates the same kernels on the same
 // shared memory and computes one share of C (a band of rows, or of columns) while the calling thread
 // computes the rest.
 //
@@ -26,7 +27,9 @@
 //   [14] pieces claimed so far   [15] pieces (0: run the arguments once)   [16] rows or vectors per
 //   piece   [17] in all   [18..20] bytes A, B and C move per piece   [21] 3: pieces of rows, 4: of vectors
 
-import { envVar, nodeBuiltin } from '../../../node-runtime.ts';
+import { envVar } from '../../../node-runtime.ts';
+import { helperCores, spawnHelper } from '#platform/threads';
+import type { HelperWorker } from '../../../platform/threads-types.ts';
 
 /** Loads of the control word per round of spinning (a load takes a few nanoseconds). */
 const SPINS = 20_000;
@@ -66,8 +69,8 @@ export interface MatmulHelper {
   close(): void;
 }
 
-const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
+// The worker's program, as the source of a function of its start data (run by platform/threads).
+const WORKER_MAIN = `(workerData) => {
 const { bytes, memory, control, kernels } = workerData;
 const ctl = new Int32Array(control);
 const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
@@ -102,30 +105,18 @@ for (;;) {
   Atomics.store(ctl, 1, 1);
   Atomics.notify(ctl, 1);
 }
-`;
-
-interface WorkerLike {
-  unref(): void;
-  terminate(): unknown;
-  on(event: 'error' | 'exit', listener: () => void): unknown;
-}
-interface WorkerThreads {
-  Worker: new (source: string, options: { eval: true; workerData: unknown }) => WorkerLike;
-}
-
-/** node:worker_threads when running in Node (20.16+), else undefined (browsers: one thread). */
-const workerThreads = (): WorkerThreads | undefined => nodeBuiltin<WorkerThreads>('node:worker_threads');
+}`;
 
 /**
- * How many threads the wasm matmul may use: `TINYTAPE_CPU_THREADS` (1 or 2) when set, otherwise 2
- * when the machine has at least two cores and worker threads exist, else 1.
+ * How many threads the wasm matmul may use: 1 where no helper can run (one core, no workers, a page
+ * that is not cross-origin isolated); otherwise `TINYTAPE_CPU_THREADS` (1 or 2) when set, else 2.
  */
 export function matmulThreads(): number {
-  if (workerThreads() === undefined) return 1;
+  const cores = helperCores();
+  if (cores < 2) return 1;
   const requested = envVar('TINYTAPE_CPU_THREADS');
   if (requested !== undefined && requested !== '') return Number(requested) >= 2 ? 2 : 1;
-  const os = nodeBuiltin<{ availableParallelism?: () => number }>('node:os');
-  return (os?.availableParallelism?.() ?? 1) >= 2 ? 2 : 1;
+  return 2;
 }
 
 /**
@@ -133,24 +124,15 @@ export function matmulThreads(): number {
  * threads are unavailable. The worker does not keep the process alive.
  */
 export function startMatmulHelper(bytes: Uint8Array, memory: object): MatmulHelper | null {
-  const threads = workerThreads();
-  if (threads === undefined) return null;
+  if (typeof SharedArrayBuffer === 'undefined') return null;
   const control = new SharedArrayBuffer(32 * 4);
   const ctl = new Int32Array(control);
   let alive = true;
-  let worker: WorkerLike;
-  try {
-    worker = new threads.Worker(WORKER_SOURCE, { eval: true, workerData: { bytes, memory, control, kernels: HELPER_KERNELS, spins: SPINS, idleSpinMs: IDLE_SPIN_MS } });
-  } catch {
-    return null;
-  }
-  worker.unref();
-  worker.on('error', () => {
+  const data = { bytes, memory, control, kernels: HELPER_KERNELS, spins: SPINS, idleSpinMs: IDLE_SPIN_MS };
+  const worker: HelperWorker | null = spawnHelper(WORKER_MAIN, data, () => {
     alive = false;
   });
-  worker.on('exit', () => {
-    alive = false;
-  });
+  if (worker === null) return null;
   const go = (): void => {
     Atomics.store(ctl, 13, 0);
     Atomics.store(ctl, 1, 0);
@@ -198,7 +180,7 @@ export function startMatmulHelper(bytes: Uint8Array, memory: object): MatmulHelp
       alive = false;
       Atomics.store(ctl, 0, 2);
       Atomics.notify(ctl, 0);
-      void worker.terminate();
+      worker.terminate();
     },
   };
 }

@@ -26,7 +26,7 @@ import type { MatmulParams } from '../../../backend.ts';
 import { DEFAULT_KERNEL_SHAPE, type KernelShape, type MatmulModuleExports, buildMatmulModule } from './matmul-module.ts';
 import { type MatmulHelper, matmulThreads, startMatmulHelper } from './matmul-helper.ts';
 import { ModuleBuilder } from './wasm-writer.ts';
-import { envVar, nodeBuiltin } from '../../../node-runtime.ts';
+import { envVar, setV8Flags } from '../../../node-runtime.ts';
 
 /** The part of the WebAssembly JS API used here, typed locally since the project's lib has no DOM. */
 interface WasmApi {
@@ -98,7 +98,7 @@ export function wasmFmaAvailable(): boolean {
         const bytes = probe.toBytes();
         fmaSupported = wasmApi.validate(bytes);
         if (!fmaSupported) {
-          nodeBuiltin<{ setFlagsFromString?: (flags: string) => void }>('node:v8')?.setFlagsFromString?.('--experimental-wasm-relaxed-simd');
+          setV8Flags('--experimental-wasm-relaxed-simd');
           fmaSupported = wasmApi.validate(bytes);
         }
       } catch {
