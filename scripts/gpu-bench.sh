@@ -46,7 +46,7 @@ prepare() {
   (cd $src && node --input-type=module -e "
     import { bundleForNode } from './scripts/build.mjs';
     await bundleForNode('benchmarks/src/main.ts', '$app/bench.mjs', { external: ['webgpu', '@tensorflow/*', '@jax-js/*'] });
-    await bundleForNode('packages/rnn/src/cli/main.ts', '$app/tinytape.mjs');")
+    await bundleForNode('packages/rnn/src/cli/bin.ts', '$app/tinytape.mjs');")
   cp ../shared/data/timemachine.txt "$pack/data/"
   # The reference hard-codes the CPU; let TORCH_DEVICE pick cuda (its float(loss) per step already syncs the GPU).
   sed -e "s/device = torch.device('cpu')/device = torch.device(os.environ.get('TORCH_DEVICE', 'cpu'))/" \

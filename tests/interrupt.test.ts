@@ -22,7 +22,7 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'tinytape-sigint-'));
   cli = path.join(dir, 'tinytape.mjs');
   await build({
-    entryPoints: [path.resolve(here, '../packages/rnn/src/cli/main.ts')],
+    entryPoints: [path.resolve(here, '../packages/rnn/src/cli/bin.ts')],
     outfile: cli,
     bundle: true,
     platform: 'node',

@@ -89,7 +89,8 @@ describe('the packed packages, installed with npm', () => {
 
   it('give a working `tinytape` binary', async () => {
     const { stdout } = await exec('npx', ['--no-install', 'tinytape', 'train', '--help'], { cwd: project });
-    expect(stdout).toMatch(/tinytape train/);
-    expect(stdout).toMatch(/--hidden/);
+    // Once: the binary runs the CLI a single time.
+    expect(stdout.match(/Usage: tinytape train/g)).toHaveLength(1);
+    expect(stdout).toMatch(/--hidden <int>/);
   });
 });

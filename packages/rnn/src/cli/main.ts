@@ -4,8 +4,6 @@
  * status 2; a run that diverged exits with 3 and one interrupted by Ctrl-C with 130, each after saying
  * where its checkpoint is. The WebGPU device is always released so the process exits by itself.
  */
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { DataError } from '@tinytape/data';
 import { TinytapeError, releaseDevices } from '@tinytape/tensor';
 import { RunStoppedError, TinytapeUserError } from '../io/errors.ts';
@@ -52,7 +50,3 @@ export function runAsProgram(): void {
     },
   );
 }
-
-// Also run when a bundle of this very file is the program (tests bundle it), not when it is imported.
-const isEntry = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
-if (isEntry) runAsProgram();

@@ -1,6 +1,7 @@
 /** File input/output of `@tinytape/rnn`: checkpoints, charts, CSV logs, atomic writes and the error types. */
 export { CheckpointError, CliError, FileWriteError, NonFiniteParameterError, PlotError, RunStoppedError, TinytapeUserError } from './errors.ts';
-export { writeFileAtomic } from './atomic.ts';
+// Node only: in a browser it throws (see platform/files.browser.ts).
+export { writeFileAtomic } from '#platform/files';
 export {
   DEFAULT_MAX_HEADER_BYTES,
   decodeSafetensors,

@@ -8,7 +8,8 @@ import { formatTick, linearScale, logScale, type AxisScale } from './ticks.ts';
 import { escapeXml } from './xml.ts';
 
 export { toCsv } from './csv.ts';
-export { writeFileAtomic } from './atomic.ts';
+// Node only: in a browser it throws (see platform/files.browser.ts).
+export { writeFileAtomic } from '#platform/files';
 
 /** One named line of the chart. */
 export interface LineSeries {
