@@ -310,7 +310,7 @@ describe('CLI flags: each numeric flag with a missing, negative, zero, non-numer
   });
 
   it.each([
-    [['train', '--device', 'tpu'], '--device: expected one of auto, cpu, webgpu, got "tpu"'],
+    [['train', '--device', 'tpu'], '--device: expected one of auto, cpu, wasm, reference, webgpu, got "tpu"'],
     [['train', '--optimizer', 'rmsprop'], '--optimizer: expected one of sgd, adam'],
     [['train', '--model', 'lstn'], '(did you mean "lstm"?)'],
     [['train', '--plot', 'curve.png'], '--plot: expected a file name ending in .svg'],

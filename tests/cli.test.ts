@@ -7,6 +7,19 @@ import { loadSafetensors } from '../packages/rnn/src/io/safetensors.ts';
 const tempDir = useTempDir('tinytape-cli-');
 
 describe('tinytape CLI', () => {
+  it('--device reference trains on the plain-loop backend, agreeing with the fast CPU device', async () => {
+    const flags = ['--data-dir', dataDir, '--hidden', '8', '--epochs', '2', '--batch-size', '4', '--num-steps', '8', '--max-tokens', '400', '--json', '--pred-len', '3'];
+    const ref = await run('train', '--device', 'reference', ...flags);
+    const fast = await run('train', '--device', 'cpu', ...flags);
+    expect(ref.code).toBe(0);
+    expect(fast.code).toBe(0);
+    const summary = (r: typeof ref) => JSON.parse(r.out.at(-1)!) as { device: string; perplexity: number };
+    expect(summary(ref).device).toBe('reference');
+    expect(summary(fast).device).toBe('cpu');
+    // Same seed, same batches: only float rounding (FMA, summation order) may differ.
+    expect(Math.abs(summary(ref).perplexity / summary(fast).perplexity - 1)).toBeLessThan(1e-4);
+  });
+
   it('trains a tiny model, writes checkpoint, SVG, CSV and JSON lines; generate reads the checkpoint', async () => {
     const ckpt = path.join(tempDir(), 'model.safetensors');
     const svg = path.join(tempDir(), 'curve.svg');

@@ -15,5 +15,6 @@ export { backward, zeroGrad, type BackwardOptions } from './backward.ts';
 export { noGrad } from './no-grad.ts';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.ts';
 export { formatTape, printTape, clearTape, tape, type TapeEntry } from './tape.ts';
-export { registerGradient, differentiableOps, ACCUMULATED, type GradRule, type GradContext } from './grads/registry.ts';
+export { registerGradient, differentiableOps, type GradRule, type GradContext } from './grads/registry.ts';
+export { ProductGradient, productGradient } from './grads/product.ts';
 export { detach } from '@tinytape/tensor';

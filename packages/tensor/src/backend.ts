@@ -1,3 +1,4 @@
+import type { CustomKernel, KernelParams } from './custom-kernel.ts';
 import type { DType, TypedArray } from './dtype.ts';
 
 /**
@@ -8,10 +9,16 @@ import type { DType, TypedArray } from './dtype.ts';
  * backend (`Float32Array`/`Int32Array` views on the CPU, pooled `GPUBuffer`s on WebGPU). All sizes are
  * element counts, never bytes. Kernels write into an `out` buffer that the caller allocated.
  *
- * Adding an op means adding one method here and one implementation per backend.
+ * Three backends implement it: `reference` (backends/reference/: plain loops, the oracle the others
+ * are tested against), `wasm` (backends/cpu/: the fast CPU backend, WebAssembly SIMD kernels where
+ * they pay and the reference loops elsewhere) and `webgpu` (backends/webgpu/: WGSL compute shaders).
+ * The table holds primitives only; an op that belongs to a model (a fused recurrent cell, say) is a
+ * custom kernel (custom-kernel.ts) that brings its own code for each backend.
+ *
+ * Adding a primitive means adding one method here and one implementation per backend.
  */
 export interface Backend {
-  readonly name: 'cpu' | 'webgpu';
+  readonly name: BackendName;
 
   /**
    * A new buffer of `size` elements, filled with zeros. With `overwritten`, the caller promises that
@@ -93,22 +100,16 @@ export interface Backend {
     cols: number,
   ): void;
   /**
-   * One GRU time step, elementwise over [batch, hidden] (PyTorch's equations): with xp the step's input
-   * projection [batch, 3·hidden] (b_ih included) and hp = h·W_hhᵀ [batch, 3·hidden] (no bias),
-   * r = σ(xp_r + (hp_r + b_r)), z = σ(xp_z + (hp_z + b_z)), n = tanh(xp_n + r ⊙ (hp_n + b_n)),
-   * out = n + z ⊙ (h − n), where `bias` is b_hh [3·hidden] and h [batch, hidden] the previous state.
+   * Runs a custom kernel (see custom-kernel.ts) with its implementation for this backend: `inputs` are
+   * read, `outputs` (of `sizes[i]` elements each) written, all float32.
    */
-  gruCell(xp: BackendBuffer, hp: BackendBuffer, bias: BackendBuffer, h: BackendBuffer, out: BackendBuffer, batch: number, hidden: number): void;
-  /**
-   * One LSTM time step, elementwise over [batch, hidden]: gates = xp + hp ([batch, 4·hidden], blocks
-   * i, f, g, o; both biases already in xp), c' = σ(f) ⊙ c + σ(i) ⊙ tanh(g), h' = σ(o) ⊙ tanh(c').
-   */
-  lstmCell(
-    xp: BackendBuffer, hp: BackendBuffer, c: BackendBuffer, outH: BackendBuffer, outC: BackendBuffer, batch: number, hidden: number,
-  ): void;
+  runKernel<P extends KernelParams>(kernel: CustomKernel<P>, inputs: BackendBuffer[], outputs: BackendBuffer[], sizes: number[], params: P): void;
   /** Converts between dtypes (float32 -> int32 truncates toward zero). */
   cast(x: BackendBuffer, out: BackendBuffer, size: number, from: DType, to: DType): void;
 }
+
+/** The three backends: the plain-loop oracle, the fast CPU backend and the GPU one. */
+export type BackendName = 'reference' | 'wasm' | 'webgpu';
 
 /** A backend's handle for one buffer; opaque to everything outside that backend. */
 export type BackendBuffer = unknown;

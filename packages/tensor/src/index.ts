@@ -6,7 +6,7 @@ import './tensor-methods.ts';
 
 export { Tensor, Storage, type NestedArray } from './tensor.ts';
 export type { DType, TypedArray } from './dtype.ts';
-export { Device, cpu, webgpu, tryGpu, releaseDevices } from './device.ts';
+export { Device, type DeviceKind, DEVICE_NAMES, cpu, reference, device, webgpu, tryGpu, releaseDevices } from './device.ts';
 export { Generator, manualSeed, defaultGenerator } from './random.ts';
 export { scope, keep, type Keepable } from './scope.ts';
 export {
@@ -33,4 +33,16 @@ export * from './ops/inplace.ts';
 export * from './ops/transfer.ts';
 export type { WebGPUBackend } from './backends/webgpu/index.ts';
 export { startProfile, formatProfile, type Profile, type KernelTiming } from './profile.ts';
-export * from './ops/recurrent-cells.ts';
+export {
+  defineKernel,
+  customKernels,
+  type CustomKernel,
+  type KernelSpec,
+  type KernelParams,
+  type HostKernel,
+  type HostKernelArgs,
+  type WgslKernel,
+  type WgslScalar,
+} from './custom-kernel.ts';
+export { runKernel } from './ops/custom.ts';
+export { traceKernels, kernelTraceEnabled } from './debug-trace.ts';

@@ -1,16 +1,16 @@
 // matmulAccumulate_ (out += op(a)·op(b)) on every device and transpose case, at sizes that take the
-// TypeScript kernel (tiny), the wasm outer-product kernels with and without row padding and the wasm
+// reference triple loop (tiny), the wasm outer-product kernels with and without row padding and the wasm
 // dot kernel: the result must equal the product added to out by a separate add, exactly, since both
 // paths round the same two float32 values once.
 import { afterAll, describe, expect, it } from 'vitest';
 import { Generator, ShapeError, StateError, add, matmul, matmulAccumulate_, uniform, zeros } from './index.ts';
 import { releaseTestDevices, testDevices } from './testing.ts';
 
-const devices = await testDevices();
+const devices = await testDevices({ reference: true });
 afterAll(releaseTestDevices);
 
 const SHAPES: [number, number, number][] = [
-  [2, 3, 2], // below the wasm threshold: TypeScript kernel + add
+  [2, 3, 2], // below the wasm threshold: the reference loop
   [8, 32, 64], // wasm, n a multiple of 64 with enough work: padded rows of B
   [5, 17, 7], // wasm, n not a multiple of 4: padded C rows
   [32, 40, 28],

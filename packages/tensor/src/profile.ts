@@ -24,6 +24,7 @@ const KEYED: Partial<Record<keyof Backend, (args: unknown[]) => string>> = {
   binary: (args) => `binary ${String(args[0])}`,
   binaryInPlace: (args) => `binaryInPlace ${String(args[0])}`,
   reduce: (args) => `reduce ${String(args[0])}`,
+  runKernel: (args) => `kernel ${(args[0] as { name: string }).name}`,
 };
 
 // Bookkeeping calls that are not kernels.
@@ -87,7 +88,8 @@ function methodNames(obj: object): string[] {
   return [...names];
 }
 
-function matmulKey(p: MatmulParams): string {
+/** How a matmul call is named in profiles and traces: transposes, accumulation, batch and shapes. */
+export function matmulKey(p: MatmulParams): string {
   const kind = `${p.transA ? 't' : 'n'}${p.transB ? 't' : 'n'}`;
   const batch = p.batch > 1 ? `${p.batch}x` : '';
   return `matmul ${kind}${p.accumulate ? '+=' : ''} ${batch}[${p.m},${p.k}]x[${p.k},${p.n}]`;

@@ -5,15 +5,25 @@
  * lavapipe precisely so these tests run. On a developer machine without an adapter the WebGPU tests
  * are left out with a loud warning instead.
  */
-import { type Device, cpu, releaseDevices, webgpu } from './device.ts';
+import { type Device, cpu, reference, releaseDevices, webgpu } from './device.ts';
 import { DeviceError } from './errors.ts';
 
-/** The CPU device, plus the WebGPU device when there is an adapter (mandatory under CI). */
-export async function testDevices(): Promise<Device[]> {
+/** Which devices `testDevices` returns besides the CPU and WebGPU ones. */
+export interface TestDeviceOptions {
+  /** Also the reference device, first (for checks cheap enough to run on the plain loops too). */
+  reference?: boolean;
+}
+
+/**
+ * The CPU device, plus the WebGPU device when there is an adapter (mandatory under CI), and the
+ * reference device before them when asked for.
+ */
+export async function testDevices(options: TestDeviceOptions = {}): Promise<Device[]> {
+  const first = options.reference === true ? [reference()] : [];
   try {
     const gpu = await webgpu();
     announce(gpu);
-    return [cpu(), gpu];
+    return [...first, cpu(), gpu];
   } catch (error) {
     if (!(error instanceof DeviceError)) throw error;
     if (process.env.CI) {
@@ -23,7 +33,7 @@ export async function testDevices(): Promise<Device[]> {
       '\n' + '!'.repeat(78) + '\n!! NO WebGPU ADAPTER: WebGPU tests are SKIPPED on this machine (CPU only).\n' +
         '!! Install Mesa 25 lavapipe (see README) to run them; CI always does.\n' + '!'.repeat(78) + '\n',
     );
-    return [cpu()];
+    return [...first, cpu()];
   }
 }
 

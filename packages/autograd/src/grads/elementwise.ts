@@ -17,6 +17,10 @@ registerGradient('relu', (g, { inputs: [x] }) => [mul(g, unaryOp('step', x!))]);
 registerGradient('sqrt', (g, { output: y }) => [div(g, mul(y, 2))]);
 registerGradient('square', (g, { inputs: [x] }) => [mul(g, mul(x!, 2))]);
 registerGradient('abs', (g, { inputs: [x] }) => [mul(g, sign(x!))]);
+// The derivative helpers the rules above use are ops too; differentiated, as a second-order graph would.
+registerGradient('step', (g) => [mul(g, 0)]);
+registerGradient('oneMinusSquare', (g, { inputs: [x] }) => [mul(g, mul(x!, -2))]);
+registerGradient('sigmoidGradFromOutput', (g, { inputs: [x] }) => [mul(g, sub(1, mul(x!, 2)))]);
 
 // Tensor (op) number: the number takes no gradient.
 const s = (attrs: Record<string, unknown>): number => attrs.scalar as number;

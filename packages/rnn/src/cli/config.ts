@@ -23,7 +23,7 @@ export const OPTIMIZERS = ['sgd', 'adam'] as const;
 export type OptimizerKind = (typeof OPTIMIZERS)[number];
 
 /** `auto` picks WebGPU when an adapter is available and falls back to the CPU. */
-export const DEVICES = ['auto', 'cpu', 'webgpu'] as const;
+export const DEVICES = ['auto', 'cpu', 'wasm', 'reference', 'webgpu'] as const;
 /** A device choice. */
 export type DeviceChoice = (typeof DEVICES)[number];
 

@@ -5,13 +5,14 @@
  * slice of the input projection taken at step t sends back a gradient as large as the whole projection,
  * and the recurrent weight's gradient is summed one [batch, hidden] product at a time. Recorded as one op,
  * the forward runs with recording off — the RNN cell as in cells.ts, the GRU and LSTM cells as one
- * kernel each per step (gruCell, lstmCell) after the recurrent matmul — and the backward
+ * kernel each per step (gruCell, lstmCell in kernels/) after the recurrent matmul — and the backward
  * (sequence-grad.ts) walks time once, keeping per step only what truly depends on the previous step,
  * then forms the weight gradients with one matmul over all steps. Outputs and gradients equal the
  * step-by-step composition (packages/rnn/test/sequence.test.ts checks both devices).
  */
 import { noGrad } from '@tinytape/autograd';
-import { type Tensor, concat, gruCell, lstmCell, matmul, matmulAccumulate_, recordOp, relu, scope, slice, stack, tanh } from '@tinytape/tensor';
+import { type Tensor, concat, matmul, matmulAccumulate_, recordOp, relu, scope, slice, stack, tanh } from '@tinytape/tensor';
+import { gruCell, lstmCell } from '../kernels/recurrent-cells.ts';
 import type { CellKind, Nonlinearity, StepWeights } from './cells.ts';
 import './sequence-grad.ts';
 

@@ -41,7 +41,7 @@ export function scalarOp(op: ScalarOp, x: Tensor, s: number): Tensor {
   if (typeof s !== 'number') throw new ValueError(`${op}: scalar operand must be a number, got ${typeof s}`);
   const out = allocTensor(x.device, x.shape, 'float32', true);
   x.device.backend.scalar(op, x.buffer(op), s, out.buffer(op), x.size);
-  return recordOp(`${op}Scalar`, [x], out, { scalar: s, scalarOp: op });
+  return recordOp(`${op}Scalar` as const, [x], out, { scalar: s, scalarOp: op });
 }
 
 /** a (op) b for two tensors, with NumPy broadcasting. */

@@ -16,7 +16,7 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
   return softmaxAlong('logSoftmax', x, axis, true);
 }
 
-function softmaxAlong(op: string, x: Tensor, axis: number, log: boolean): Tensor {
+function softmaxAlong(op: 'softmax' | 'logSoftmax', x: Tensor, axis: number, log: boolean): Tensor {
   expectTensor(op, x);
   expectDtype(op, x, 'float32');
   const a = normAxis(op, axis, x.rank, x.shape);

@@ -5,7 +5,8 @@ import { tryWasmBinary, tryWasmBinaryRow, tryWasmBinaryScalar } from './wasm/was
 // Each helper switches on the op once, then runs one loop per op, so no element pays for a dispatch.
 // add, sub and mul over contiguous runs, scalars and bias rows go to WebAssembly SIMD first
 // (wasm/wasm-elementwise.ts: the same float32 results, several times faster); the loops here are the
-// reference, the fallback and the path for small arrays.
+// fallback and the path for small arrays, and merging axes (strided.ts) lets most layouts run as a
+// few long contiguous runs. The reference backend's binary walks every element by its strides.
 
 const hasWasm = (op: BinaryOp): op is 'add' | 'sub' | 'mul' => op === 'add' || op === 'sub' || op === 'mul';
 

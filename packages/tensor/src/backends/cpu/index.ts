@@ -1,14 +1,17 @@
 import type { Backend, BackendBuffer, BackendMemory } from '../../backend.ts';
+import type { CustomKernel } from '../../custom-kernel.ts';
 import { BYTES_PER_ELEMENT, type DType, type TypedArray, typedArrayFor } from '../../dtype.ts';
+import { cast, fill, scalar } from '../reference/elementwise.ts';
+import { hostKernelArgs, readAs } from '../reference/index.ts';
+import { gather, oneHot, scatterAdd } from '../reference/indexing.ts';
+import { matmul as referenceMatmul } from '../reference/matmul.ts';
 import { binary } from './binary.ts';
-import { gruCell, lstmCell } from './cells.ts';
+import { markWritten } from './buffer-versions.ts';
 import { copy } from './copy.ts';
-import { axpy, cast, fill, scalar, unary } from './elementwise.ts';
-import { gather, oneHot, scatterAdd } from './index-ops.ts';
-import { matmul } from './matmul.ts';
+import { axpy, unary } from './elementwise.ts';
 import { argmax, reduce } from './reduce.ts';
 import { crossEntropy, crossEntropyBackward, softmax } from './softmax.ts';
-import { forgetResident, tryWasmMatmul } from './wasm/wasm-matmul.ts';
+import { tryWasmMatmul } from './wasm/wasm-matmul.ts';
 
 // A CPU buffer is the typed array itself, exactly `size` elements long. The front end has already
 // checked every dtype, so these casts only restate what the handle is; no kernel re-validates.
@@ -16,29 +19,77 @@ const f32 = (b: BackendBuffer): Float32Array => b as Float32Array;
 const i32 = (b: BackendBuffer): Int32Array => b as Int32Array;
 const any = (b: BackendBuffer): TypedArray => b as TypedArray;
 
-/** The bytes of `buf`'s first `size` words, re-read as `dtype` when its class differs. */
-function readAs(buf: TypedArray, dtype: DType, size: number): TypedArray {
-  const sameClass = dtype === 'float32' ? buf instanceof Float32Array : buf instanceof Int32Array;
-  if (sameClass) return buf.slice(0, size);
-  const view = dtype === 'float32'
-    ? new Float32Array(buf.buffer, buf.byteOffset, size)
-    : new Int32Array(buf.buffer, buf.byteOffset, size);
-  return view.slice();
+/** The kernels of the Backend table (everything but buffer management). */
+export type KernelName = Exclude<keyof Backend, 'name' | 'alloc' | 'upload' | 'read' | 'free' | 'flush' | 'memory' | 'destroy'>;
+type Kernels = Pick<Backend, KernelName>;
+
+/**
+ * The argument positions each kernel writes. The table must name every kernel (the type says so), and
+ * `stampWrites` advances the version of each written buffer before the kernel runs, which is what
+ * keeps the wasm matmul's resident copies of weights current (buffer-versions.ts): a kernel cannot
+ * write a buffer without its copies going stale. runKernel's outputs are its third argument, a list.
+ */
+export const WRITES: { readonly [K in Exclude<KernelName, 'runKernel'>]: readonly number[] } = {
+  fill: [0],
+  unary: [2],
+  scalar: [3],
+  binary: [3],
+  binaryInPlace: [1],
+  axpy: [0],
+  matmul: [2],
+  reduce: [2],
+  argmax: [1],
+  copy: [1],
+  gather: [2],
+  scatterAdd: [2],
+  oneHot: [1],
+  softmax: [1],
+  crossEntropy: [2],
+  crossEntropyBackward: [3],
+  cast: [1],
+};
+
+/** `kernels` with every write stamped first (see WRITES). */
+function stampWrites(kernels: Kernels): Kernels {
+  const stamped = { ...kernels } as Record<string, (...args: unknown[]) => void>;
+  for (const [name, positions] of Object.entries(WRITES)) {
+    const kernel = stamped[name]!;
+    stamped[name] = positions.length === 1
+      ? (...args) => {
+        markWritten(args[positions[0]!] as object);
+        kernel(...args);
+      }
+      : (...args) => {
+        for (const i of positions) markWritten(args[i] as object);
+        kernel(...args);
+      };
+  }
+  const run = kernels.runKernel;
+  stamped.runKernel = (kernel, inputs, outputs, sizes, params) => {
+    for (const out of outputs as object[]) markWritten(out);
+    run(kernel as CustomKernel, inputs as BackendBuffer[], outputs as BackendBuffer[], sizes as number[], params as Record<string, number>);
+  };
+  return stamped as unknown as Kernels;
 }
 
 /** Most bytes the pool keeps; beyond it freed buffers go to the garbage collector. */
 const POOL_BYTES = 64 * 2 ** 20;
 /** Tiny arrays are cheaper to allocate than to look up. */
-const POOL_MIN_ELEMENTS = 64;
+export const POOL_MIN_ELEMENTS = 64;
 
 /**
- * The CPU backend: every kernel is plain TypeScript over the typed arrays that serve as buffers,
- * except matmul, which runs in a WebAssembly SIMD module emitted at run time when the engine supports
- * it. Freed buffers are kept in a pool by dtype and size (up to POOL_BYTES, 64 MiB) and handed out again,
+ * The `wasm` backend, the fast CPU backend behind `cpu()`. Buffers are typed arrays, as on the
+ * reference backend; matmul, the transcendental and simple unary ops, axpy, add/sub/mul, column sums
+ * and softmax's exponentials run in WebAssembly SIMD modules emitted at run time (wasm/: operand
+ * packing, weights kept resident between products, a helper thread, relaxed-SIMD FMA), and binary,
+ * copy and reductions walk strided operands in long contiguous runs (binary.ts, copy.ts, reduce.ts).
+ * Everything else, and whatever the engine cannot run in wasm, is the reference backend's loops.
+ *
+ * Freed buffers are kept in a pool by dtype and size (up to POOL_BYTES, 64 MiB) and handed out again,
  * zeroed: a training step allocates thousands of same-sized buffers, and a fresh typed array costs an
  * allocation the garbage collector must later reclaim (measured about 30 µs each at [32, 512]).
  */
-export function createCpuBackend(): Backend {
+export function createWasmBackend(): Backend {
   let liveBuffers = 0;
   let liveBytes = 0;
   const pool = new Map<string, TypedArray[]>();
@@ -56,18 +107,43 @@ export function createCpuBackend(): Backend {
     if (buf === undefined) return undefined;
     pooledBuffers--;
     pooledBytes -= size * BYTES_PER_ELEMENT;
+    // New contents (zeros, or whatever the caller writes next): a new version (buffer-versions.ts).
+    markWritten(buf);
     return zero ? buf.fill(0) : buf;
   };
-  // The wasm matmul may keep a copy of a right operand between products (see forgetResident). Every
-  // method below that writes a buffer passes it through `w` first, so no stale copy survives a write.
-  // Buffers are freed into the pool, whose reuse writes them too, so `free` forgets as well.
-  const w = (b: BackendBuffer): BackendBuffer => {
-    forgetResident(b);
-    return b;
+
+  const kernels: Kernels = {
+    fill: (out, size, value) => fill(any(out), size, value),
+    unary: (op, x, out, size) => unary(op, f32(x), f32(out), size),
+    scalar: (op, x, s, out, size) => scalar(op, f32(x), s, f32(out), size),
+    binary: (op, a, b, out, layout) => binary(op, f32(a), f32(b), f32(out), layout),
+    // a's strides are its contiguous strides, which is all `binary` needs to write its output over a.
+    binaryInPlace: (op, a, b, layout) => binary(op, f32(a), f32(b), f32(a), layout),
+    axpy: (y, x, alpha, size) => axpy(f32(y), f32(x), alpha, size),
+    // WebAssembly SIMD kernels (wasm/) when the engine has SIMD and the product is big enough to repay
+    // copying the operands into wasm memory; otherwise the reference triple loop.
+    matmul(a, b, out, p) {
+      if (!tryWasmMatmul(f32(a), f32(b), f32(out), p)) referenceMatmul(f32(a), f32(b), f32(out), p);
+    },
+    reduce: (op, x, out, p) => reduce(op, f32(x), f32(out), p),
+    argmax: (x, out, p) => argmax(f32(x), i32(out), p),
+    copy: (src, dst, p) => copy(any(src), any(dst), p),
+    gather: (table, indices, out, p) => gather(any(table), i32(indices), any(out), p),
+    scatterAdd: (src, indices, out, p) => scatterAdd(f32(src), i32(indices), f32(out), p),
+    oneHot: (indices, out, numIndices, depth) => oneHot(i32(indices), f32(out), numIndices, depth),
+    softmax: (x, out, rows, cols, log) => softmax(f32(x), f32(out), rows, cols, log),
+    crossEntropy: (logits, targets, out, rows, cols) => crossEntropy(f32(logits), i32(targets), f32(out), rows, cols),
+    crossEntropyBackward: (logits, targets, gradOut, out, rows, cols) =>
+      crossEntropyBackward(f32(logits), i32(targets), f32(gradOut), f32(out), rows, cols),
+    cast: (x, out, size, from, to) => cast(any(x), any(out), size, from, to),
+    // A custom kernel's own wasm version when it has one, else its reference loop; either way with
+    // this backend's unary kernel, so it gets the same σ and tanh as the separate ops.
+    runKernel: (kernel, inputs, outputs, sizes, params) =>
+      (kernel.wasm ?? kernel.reference)(hostKernelArgs(inputs, outputs, sizes, params, unary)),
   };
 
   return {
-    name: 'cpu',
+    name: 'wasm',
 
     alloc: (size, dtype, overwritten = false) => track(fromPool(size, dtype, !overwritten) ?? typedArrayFor(dtype, size)),
     // Uploads come from the pool too: freed uploads (each batch's X and Y) would otherwise pile up in it.
@@ -79,7 +155,7 @@ export function createCpuBackend(): Backend {
     },
     read: (buf, dtype, size) => Promise.resolve(readAs(any(buf), dtype, size)),
     free(buf) {
-      const typed = any(w(buf));
+      const typed = any(buf);
       const bytes = typed.length * BYTES_PER_ELEMENT;
       liveBuffers--;
       liveBytes -= bytes;
@@ -101,41 +177,9 @@ export function createCpuBackend(): Backend {
       pooledBytes = 0;
     },
 
-    fill: (out, size, value) => fill(any(w(out)), size, value),
-    unary: (op, x, out, size) => unary(op, f32(x), f32(w(out)), size),
-    scalar: (op, x, s, out, size) => scalar(op, f32(x), s, f32(w(out)), size),
-    binary: (op, a, b, out, layout) => binary(op, f32(a), f32(b), f32(w(out)), layout),
-    // a's strides are its contiguous strides, which is all `binary` needs to write its output over a.
-    binaryInPlace: (op, a, b, layout) => binary(op, f32(w(a)), f32(b), f32(a), layout),
-    axpy: (y, x, alpha, size) => axpy(f32(w(y)), f32(x), alpha, size),
-    // WebAssembly SIMD kernels (wasm/) when the engine has SIMD and the product is big enough to repay
-    // copying the operands into wasm memory; otherwise the TypeScript kernel, which is also the
-    // reference the wasm kernels are tested against.
-    matmul(a, b, out, p) {
-      w(out);
-      if (tryWasmMatmul(f32(a), f32(b), f32(out), p)) return;
-      if (!p.accumulate) {
-        matmul(f32(a), f32(b), f32(out), p);
-        return;
-      }
-      const size = p.batch * p.m * p.n;
-      const product = new Float32Array(size);
-      matmul(f32(a), f32(b), product, p);
-      axpy(f32(out), product, 1, size);
-    },
-    reduce: (op, x, out, p) => reduce(op, f32(x), f32(w(out)), p),
-    argmax: (x, out, p) => argmax(f32(x), i32(w(out)), p),
-    copy: (src, dst, p) => copy(any(src), any(w(dst)), p),
-    gather: (table, indices, out, p) => gather(any(table), i32(indices), any(w(out)), p),
-    scatterAdd: (src, indices, out, p) => scatterAdd(f32(src), i32(indices), f32(w(out)), p),
-    oneHot: (indices, out, numIndices, depth) => oneHot(i32(indices), f32(w(out)), numIndices, depth),
-    gruCell: (xp, hp, bias, h, out, batch, hidden) => gruCell(f32(xp), f32(hp), f32(bias), f32(h), f32(w(out)), batch, hidden),
-    lstmCell: (xp, hp, c, outH, outC, batch, hidden) =>
-      lstmCell(f32(xp), f32(hp), f32(c), f32(w(outH)), f32(w(outC)), batch, hidden),
-    softmax: (x, out, rows, cols, log) => softmax(f32(x), f32(w(out)), rows, cols, log),
-    crossEntropy: (logits, targets, out, rows, cols) => crossEntropy(f32(logits), i32(targets), f32(w(out)), rows, cols),
-    crossEntropyBackward: (logits, targets, gradOut, out, rows, cols) =>
-      crossEntropyBackward(f32(logits), i32(targets), f32(gradOut), f32(w(out)), rows, cols),
-    cast: (x, out, size, from, to) => cast(any(x), any(w(out)), size, from, to),
+    ...stampWrites(kernels),
   };
 }
+
+/** The former name of {@link createWasmBackend}. */
+export const createCpuBackend = createWasmBackend;

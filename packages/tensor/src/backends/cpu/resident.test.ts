@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { BackendBuffer, MatmulParams } from '../../backend.ts';
 import { createCpuBackend } from './index.ts';
-import { matmul as tsMatmul } from './matmul.ts';
-import { forgetResident, wasmMatmul, wasmSimdAvailable } from './wasm/wasm-matmul.ts';
+import { matmul as tsMatmul } from '../reference/matmul.ts';
+import { markWritten } from './buffer-versions.ts';
+import { wasmMatmul, wasmSimdAvailable } from './wasm/wasm-matmul.ts';
 
 // The wasm matmul keeps a copy of a large right operand B between products and reuses it while the
 // array is unchanged. These tests show the copy is really reused (writing B behind the backend's
-// back goes unseen), and that every way the CPU backend writes a buffer makes the next product see
-// the new values.
+// back goes unseen until its version is advanced), and that every way the wasm backend writes a
+// buffer makes the next product see the new values.
 
 const K = 256;
 const N = 256;
@@ -19,7 +20,7 @@ function random(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5);
 }
 
-/** The product computed by the TypeScript reference kernel. */
+/** The product computed by the reference backend's triple loop. */
 function reference(A: Float32Array, B: Float32Array, transB = false): Float32Array {
   const C = new Float32Array(M * N);
   tsMatmul(A, B, C, params(transB));
@@ -35,7 +36,7 @@ function expectClose(got: Float32Array, want: Float32Array): void {
 describe('resident right operands', () => {
   if (!wasmSimdAvailable()) throw new Error('these tests need WebAssembly SIMD (Node 20 has it)');
 
-  it.each([false, true])('a B used twice stays resident: a write behind the backend is not seen until forgotten (transB %s)', (transB) => {
+  it.each([false, true])('a B used twice stays resident: a write behind the backend is not seen until marked written (transB %s)', (transB) => {
     const A = random(M * K, 1);
     const B = random(K * N, 2);
     const C = new Float32Array(M * N);
@@ -48,7 +49,7 @@ describe('resident right operands', () => {
     B.fill(0.25); // not through the backend: the resident copy still holds the old values
     wasmMatmul(A, B, C, params(transB));
     expectClose(C, before);
-    forgetResident(B);
+    markWritten(B);
     wasmMatmul(A, B, C, params(transB));
     expectClose(C, reference(A, B, transB));
   });

@@ -4,7 +4,8 @@
  * Speed comes from the machinery in context.ts (pooled buffers, batched submits, one uniform arena per
  * batch, cached pipelines) and from never reading back except in `read()`. Each kernel family lives in
  * its own file with its shader source: elementwise.ts, strided.ts (binary, copy), matmul.ts, reduce.ts,
- * indexing.ts (gather, scatterAdd, oneHot), softmax.ts (softmax, cross-entropy).
+ * indexing.ts (gather, scatterAdd, oneHot), softmax.ts (softmax, cross-entropy), custom.ts (kernels
+ * defined outside the engine).
  *
  * In a browser the adapter comes from `navigator.gpu`; in Node from the `webgpu` package (Dawn).
  */
@@ -22,9 +23,10 @@ import type {
   ScalarOp,
   UnaryOp,
 } from '../../backend.ts';
+import type { CustomKernel, KernelParams } from '../../custom-kernel.ts';
 import type { DType, TypedArray } from '../../dtype.ts';
 import { type ContextOptions, GpuBuf, GpuContext, type Stats } from './context.ts';
-import * as cells from './cells.ts';
+import { runKernel } from './custom.ts';
 import * as ew from './elementwise.ts';
 import * as idx from './indexing.ts';
 import * as mm from './matmul.ts';
@@ -213,14 +215,8 @@ export class WebGPUBackend implements Backend {
     st.copy(this.ctx, buf(src), buf(dst), p);
   }
 
-  gruCell(xp: BackendBuffer, hp: BackendBuffer, bias: BackendBuffer, h: BackendBuffer, out: BackendBuffer, batch: number, hidden: number): void {
-    cells.gruCell(this.ctx, buf(xp), buf(hp), buf(bias), buf(h), buf(out), batch, hidden);
-  }
-
-  lstmCell(
-    xp: BackendBuffer, hp: BackendBuffer, c: BackendBuffer, outH: BackendBuffer, outC: BackendBuffer, batch: number, hidden: number,
-  ): void {
-    cells.lstmCell(this.ctx, buf(xp), buf(hp), buf(c), buf(outH), buf(outC), batch, hidden);
+  runKernel<P extends KernelParams>(kernel: CustomKernel<P>, inputs: BackendBuffer[], outputs: BackendBuffer[], sizes: number[], params: P): void {
+    runKernel(this.ctx, kernel, inputs.map(buf), outputs.map(buf), sizes, params);
   }
 
   gather(table: BackendBuffer, indices: BackendBuffer, out: BackendBuffer, p: GatherParams): void {

@@ -4,7 +4,7 @@
 // Why this shape:
 // * The results must round to the same float32 as the TypeScript kernels, which evaluate Math.exp /
 //   Math.tanh in doubles and round once on the store; then switching paths changes nothing, and the
-//   fused GRU/LSTM cells stay equal to the separate ops. A float32 evaluation would be off by an ulp
+//   fused kernels (the recurrent cells of packages/rnn) stay equal to the separate ops. A float32 evaluation would be off by an ulp
 //   on a good share of inputs. So each float is widened to f64 (exactly), the function is computed
 //   to about 2^-51 relative error, and the result rounded to f32 once. That agrees with rounding
 //   V8's double result unless the two doubles straddle a float32 rounding boundary, which can

@@ -1,4 +1,6 @@
 // The matmul kernels, written with the assembler in wasm-writer.ts and compiled at run time.
+// (Over 400 lines: the packing routines and the two kernel families share their register-block
+// helpers, and each half is read against the other; split apart they would be harder to follow.)
 //
 // Two kernel families cover the four transpose cases (wasm-matmul.ts lays the operands out):
 //
@@ -36,7 +38,7 @@
 // stays in L1 while every row block uses it.
 //
 // Accumulation is in float32 in a fixed order, so results are deterministic run to run (they differ
-// from the reference TypeScript kernel, which accumulates in doubles, by rounding only).
+// from the reference triple loop, which accumulates in doubles, by rounding only).
 
 import { type FunctionBuilder, ModuleBuilder, type ValType } from './wasm-writer.ts';
 

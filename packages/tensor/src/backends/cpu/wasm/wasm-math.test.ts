@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { gruCell, lstmCell } from '../cells.ts';
 import { unary } from '../elementwise.ts';
 import { MATH_OPS, type MathModuleExports, type MathOp, buildMathModule } from './math-module.ts';
 import { CHUNK, createWasmMath, tryWasmUnary, wasmMathEnabled } from './wasm-math.ts';
@@ -9,8 +8,8 @@ import { rng } from '../../../test-random.ts';
 
 // The wasm functions are held to the TypeScript loops of elementwise.ts, i.e. Math.exp / Math.tanh and
 // the stable two-branch sigmoid evaluated in doubles and rounded to float32 once. The requirement is
-// an exact match (same float32, NaN for NaN, the sign of a zero included), not "within 1 ulp": the
-// fused GRU/LSTM cells and the separate ops must agree bit for bit whichever path runs, and a check
+// an exact match (same float32, NaN for NaN, the sign of a zero included), not "within 1 ulp": a
+// fused kernel that applies them to its own blocks and the separate ops must agree bit for bit whichever path runs, and a check
 // over all 2^32 float32 inputs (scripts/wasm-math-exhaustive.mjs) found no input where they differ. (The
 // wasm evaluation is accurate to about 2^-51, so a difference is possible in principle, when V8's
 // double and ours straddle a float32 rounding boundary; should a V8 update ever produce one, the
@@ -214,78 +213,3 @@ describe('the CPU backend routes exp, tanh and sigmoid through it', () => {
     expect(tryWasmUnary('exp', x, x, 0)).toBe(wasmMathEnabled());
   });
 });
-
-/** The rounding of a float32 tensor op's store. */
-const f = Math.fround;
-
-describe('fused cells at sizes with vector tails', () => {
-  // batch 3, hidden 37: blocks of 111, 222 and 333 floats, none a multiple of 4.
-  const [batch, hidden] = [3, 37];
-
-  it('gruCell equals its separate ops (elementwise stores, unary σ and tanh) bit for bit', () => {
-    const [xp, hp] = [uniformFloats(batch * 3 * hidden, -6, 6, 9), uniformFloats(batch * 3 * hidden, -6, 6, 10)];
-    const [bias, h] = [uniformFloats(3 * hidden, -6, 6, 11), uniformFloats(batch * hidden, -6, 6, 12)];
-    const out = new Float32Array(batch * hidden);
-    gruCell(xp, hp, bias, h, out, batch, hidden);
-
-    const rzPre = new Float32Array(batch * 2 * hidden);
-    const nPre = new Float32Array(batch * hidden);
-    for (let b = 0; b < batch; b++) {
-      for (let j = 0; j < 2 * hidden; j++) rzPre[b * 2 * hidden + j] = xp[b * 3 * hidden + j]! + f(hp[b * 3 * hidden + j]! + bias[j]!);
-    }
-    const rz = new Float32Array(rzPre.length);
-    unary('sigmoid', rzPre, rz, rz.length);
-    for (let b = 0; b < batch; b++) {
-      for (let j = 0; j < hidden; j++) {
-        const hb = f(hp[b * 3 * hidden + 2 * hidden + j]! + bias[2 * hidden + j]!);
-        nPre[b * hidden + j] = xp[b * 3 * hidden + 2 * hidden + j]! + f(rz[b * 2 * hidden + j]! * hb);
-      }
-    }
-    const n = new Float32Array(nPre.length);
-    unary('tanh', nPre, n, n.length);
-    const want = new Float32Array(batch * hidden);
-    for (let b = 0; b < batch; b++) {
-      for (let j = 0; j < hidden; j++) {
-        const k = b * hidden + j;
-        want[k] = n[k]! + f(rz[b * 2 * hidden + hidden + j]! * f(h[k]! - n[k]!));
-      }
-    }
-    expect(new Uint32Array(out.buffer)).toEqual(new Uint32Array(want.buffer));
-  });
-
-  it('lstmCell equals its separate ops bit for bit, and matches the per-element Math formula', () => {
-    const [xp, hp] = [uniformFloats(batch * 4 * hidden, -6, 6, 13), uniformFloats(batch * 4 * hidden, -6, 6, 14)];
-    const c = uniformFloats(batch * hidden, -6, 6, 15);
-    const [outH, outC] = [new Float32Array(batch * hidden), new Float32Array(batch * hidden)];
-    lstmCell(xp, hp, c, outH, outC, batch, hidden);
-
-    const gate = (g: number, op: MathOp): Float32Array => {
-      const pre = new Float32Array(batch * hidden);
-      for (let b = 0; b < batch; b++) {
-        for (let j = 0; j < hidden; j++) pre[b * hidden + j] = xp[b * 4 * hidden + g * hidden + j]! + hp[b * 4 * hidden + g * hidden + j]!;
-      }
-      unary(op, pre, pre, pre.length);
-      return pre;
-    };
-    const [i, fg, g, o] = [gate(0, 'sigmoid'), gate(1, 'sigmoid'), gate(2, 'tanh'), gate(3, 'sigmoid')];
-    const wantC = new Float32Array(batch * hidden);
-    for (let k = 0; k < wantC.length; k++) wantC[k] = f(fg[k]! * c[k]!) + f(i[k]! * g[k]!);
-    const tc = new Float32Array(wantC.length);
-    unary('tanh', wantC, tc, tc.length);
-    const wantH = new Float32Array(wantC.length);
-    for (let k = 0; k < wantH.length; k++) wantH[k] = o[k]! * tc[k]!;
-    expect(new Uint32Array(outC.buffer)).toEqual(new Uint32Array(wantC.buffer));
-    expect(new Uint32Array(outH.buffer)).toEqual(new Uint32Array(wantH.buffer));
-
-    // And the same as the one-loop kernel this replaced, with Math.exp / Math.tanh per element.
-    const sigma = (v: number): number => f(REFERENCE.sigmoid(v));
-    for (let k = 0; k < wantC.length; k++) {
-      const [b, j] = [Math.floor(k / hidden), k % hidden];
-      const pre = (gi: number): number => f(xp[b * 4 * hidden + gi * hidden + j]! + hp[b * 4 * hidden + gi * hidden + j]!);
-      const cNext = f(f(sigma(pre(1)) * c[k]!) + f(sigma(pre(0)) * f(Math.tanh(pre(2)))));
-      expect(outC[k]).toBe(cNext);
-      expect(outH[k]).toBe(f(sigma(pre(3)) * f(Math.tanh(cNext))));
-    }
-  });
-});
-

@@ -12,7 +12,7 @@
 // There is no size below which the TypeScript loop takes over, although it is faster for 1-3 elements
 // (a wasm call costs 30-60 ns; measured crossover 2-4 elements, 16 elements take 0.15-0.2 µs in wasm
 // and 0.2-0.4 in TypeScript): results then never depend on an array's size, so a kernel that applies
-// these functions to its own blocks (the fused GRU/LSTM cells) matches the separate ops exactly.
+// these functions to its own blocks (a custom kernel such as a fused recurrent cell) matches the separate ops exactly.
 //
 // `TINYTAPE_WASM_MATH=0` in the environment turns the path off (read once, at first use), leaving the
 // TypeScript loops, e.g. to measure the difference.

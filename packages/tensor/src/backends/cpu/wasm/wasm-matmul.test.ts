@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MatmulParams } from '../../../backend.ts';
-import { matmul } from '../matmul.ts';
+import { matmul } from '../../reference/matmul.ts';
 import { DEFAULT_KERNEL_SHAPE, type KernelShape, buildMatmulModule } from './matmul-module.ts';
 import {
   CHUNK_K, THREAD_MIN_MACS, WASM_MIN_MACS, backendKernelShape, createWasmMatmul, tryWasmMatmul, wasmFmaAvailable, wasmMatmul,
@@ -19,8 +19,8 @@ const WA = (globalThis as unknown as {
   };
 }).WebAssembly;
 
-// The wasm kernels are checked against the TypeScript kernel in matmul.ts, itself tested against
-// plain nested loops in cpu.test.ts. The wasm kernels accumulate in float32 and the TS kernel in
+// The wasm kernels are checked against the reference backend's triple loop (reference/matmul.ts),
+// itself tested by the backend contract suite. The wasm kernels accumulate in float32 and the loop in
 // doubles, so they agree only up to float32 rounding of a k-term sum: |wasm - ts| is allowed
 // 1e-6·k·Σ|a·b| per element, where Σ|a·b| (the same product over absolute values) bounds every
 // partial sum and so the rounding error; 1e-6 is about 16 float32 epsilons.
@@ -42,7 +42,7 @@ function operandSizes(p: MatmulParams): { a: number; b: number; c: number } {
 type Kernel = (A: Float32Array, B: Float32Array, C: Float32Array, p: MatmulParams) => boolean;
 
 /**
- * Runs `kernel` on random operands and compares with the TS kernel. C starts as NaN so an element
+ * Runs `kernel` on random operands and compares with the reference triple loop. C starts as NaN so an element
  * the kernel failed to write shows up, and has a tail of sentinels that must stay untouched.
  */
 function checkAgainstTs(kernel: Kernel, p: MatmulParams, seed: number): void {
@@ -130,7 +130,7 @@ describe('wasm matmul', () => {
     expect(WA.validate(buildMatmulModule())).toBe(true);
   });
 
-  it.each(COMBOS)('matches the TS kernel on odd shapes, transA=%s transB=%s', (transA, transB) => {
+  it.each(COMBOS)('matches the reference loop on odd shapes, transA=%s transB=%s', (transA, transB) => {
     let seed = 1;
     for (const m of ODD) for (const k of ODD) for (const n of ODD) {
       checkAgainstTs(wasmMatmul, params(m, k, n, transA, transB), seed++);
@@ -175,7 +175,7 @@ describe('wasm matmul', () => {
     ['[512,1120]ᵀ x [1120,28]', 512, 1120, 28, true, false],
     ['[512,32]ᵀ x [512,32]ᵀ', 32, 512, 32, true, true],
   ];
-  it.each(rnnShapes)('matches the TS kernel at %s', (_, m, k, n, transA, transB) => {
+  it.each(rnnShapes)('matches the reference loop at %s', (_, m, k, n, transA, transB) => {
     checkAgainstTs(wasmMatmul, params(m, k, n, transA, transB), m * k + n);
   });
 
@@ -263,16 +263,26 @@ describe('fused multiply-add', () => {
 });
 
 describe('tryWasmMatmul', () => {
-  it('leaves products below the threshold to the TS kernel', () => {
-    const C = new Float32Array(4).fill(5);
-    expect(tryWasmMatmul(randF32(4, 1), randF32(4, 2), C, params(2, 2, 2))).toBe(false);
-    expect(Array.from(C)).toEqual([5, 5, 5, 5]);
-    expect(WASM_MIN_MACS).toBeGreaterThan(8);
+  // Products on either side of the threshold, the same shape but one step of k apart: the one below
+  // must be refused with C untouched, the one at the threshold taken and computed.
+  const at = (k: number) => params(1, k, 1);
+
+  it('leaves a product one multiply-add below the threshold to the reference loop, writing nothing', () => {
+    if (!wasmSimdAvailable()) throw new Error('these tests need WebAssembly SIMD (Node 20 has it)');
+    const k = WASM_MIN_MACS - 1;
+    const C = new Float32Array([5]);
+    expect(tryWasmMatmul(randF32(k, 1), randF32(k, 2), C, at(k))).toBe(false);
+    expect(C[0]).toBe(5);
   });
 
-  it('takes products above the threshold', () => {
-    const C = new Float32Array(16 * 16);
-    expect(tryWasmMatmul(randF32(16 * 16, 1), randF32(16 * 16, 2), C, params(16, 16, 16))).toBe(16 ** 3 >= WASM_MIN_MACS);
+  it('takes a product of exactly the threshold and computes it', () => {
+    const k = WASM_MIN_MACS;
+    const [A, B] = [randF32(k, 1), randF32(k, 2)];
+    const C = new Float32Array([5]);
+    expect(tryWasmMatmul(A, B, C, at(k))).toBe(true);
+    const want = new Float32Array(1);
+    matmul(A, B, want, at(k));
+    expect(C[0]).toBeCloseTo(want[0]!, 3);
   });
 });
 

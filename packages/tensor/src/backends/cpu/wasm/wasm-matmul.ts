@@ -5,7 +5,7 @@
 // copies A and B into the module's memory and C back out. `Float32Array.set` between a subarray and
 // the memory view is a memcpy (about 15 GB/s here), small next to the m·n·k multiply-adds, except for
 // a large B that is the same weight at every time step: that one stays resident between calls (see
-// forgetResident). The memory only grows, to the largest product seen so far; it is never shrunk.
+// residentSlot). The memory only grows, to the largest product seen so far; it is never shrunk.
 //
 // Operand layouts per case (op(X) is X or its transpose):
 //   A·B     -> `nn`: A copied as it is, B packed into strips (packB, in wasm) after a plain copy.
@@ -25,12 +25,14 @@
 import type { MatmulParams } from '../../../backend.ts';
 import { DEFAULT_KERNEL_SHAPE, type KernelShape, type MatmulModuleExports, buildMatmulModule } from './matmul-module.ts';
 import { type MatmulHelper, matmulThreads, startMatmulHelper } from './matmul-helper.ts';
-import { ModuleBuilder } from './wasm-writer.ts';
-import { envVar, setV8Flags } from '../../../node-runtime.ts';
+import { backendKernelShape, wasmSimdAvailable } from './wasm-features.ts';
+import { NOT_RESIDENT, RESIDENT_FLOATS, RESIDENT_MIN_FLOATS, type ResidentArea, residentSlot, roundUp4 } from './resident-operands.ts';
+
+// The engine probes, for the modules and tests that take them from the matmul's entry point.
+export { backendKernelShape, wasmFmaAvailable, wasmSimdAvailable } from './wasm-features.ts';
 
 /** The part of the WebAssembly JS API used here, typed locally since the project's lib has no DOM. */
 interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports?: object) => { readonly exports: object };
   Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => object;
@@ -39,7 +41,7 @@ interface WasmApi {
 const wasmApi: WasmApi | undefined = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 /**
- * Below this many multiply-adds (m·n·k per batch entry) the TypeScript kernel is used. A wasm call
+ * Below this many multiply-adds (m·n·k per batch entry) the reference triple loop is used. A wasm call
  * has a fixed cost of about half a microsecond (three subarrays, three copies, the call itself);
  * measured, the two break even around 256-1024 multiply-adds and wasm is 3-4x ahead at 4096.
  */
@@ -48,81 +50,17 @@ export const WASM_MIN_MACS = 1024;
 /** Up to this inner dimension a transposed B is copied in transposed and multiplied by the outer-product kernels. */
 export const SHORT_K = 64;
 
-/** Products whose scratch would exceed this many bytes of wasm memory stay on the TS kernel. */
+/** Products whose scratch would exceed this many bytes of wasm memory stay on the reference loop. */
 const MAX_MEMORY_BYTES = 2 ** 31;
 
 const PAGE_BYTES = 65536;
 
-let simdSupported: boolean | undefined;
-
-/**
- * Whether this JS engine validates WebAssembly SIMD, tested once on a one-instruction module
- * (f32x4.add) built with the same assembler as the kernels.
- */
-export function wasmSimdAvailable(): boolean {
-  if (simdSupported === undefined) {
-    simdSupported = false;
-    if (wasmApi !== undefined) {
-      try {
-        const probe = new ModuleBuilder(0);
-        probe.addFunction('add', ['v128', 'v128'], ['v128'], (f) => {
-          f.get(0).get(1).f32x4Add();
-        });
-        simdSupported = wasmApi.validate(probe.toBytes());
-      } catch {
-        simdSupported = false;
-      }
-    }
-  }
-  return simdSupported;
-}
-
-let fmaSupported: boolean | undefined;
-
-/**
- * Whether the kernels may use f32x4.relaxed_madd (see KernelShape.fma), tested once like SIMD.
- * Node 20's V8 has relaxed SIMD (a finished WebAssembly feature, on by default from Node 22) behind
- * the flag --experimental-wasm-relaxed-simd; where the first probe fails in Node, the flag is set at
- * run time through node:v8, which only adds instructions to the validator, and the probe is repeated.
- * `TINYTAPE_WASM_FMA=0` keeps the mul-then-add kernels (for comparisons).
- */
-export function wasmFmaAvailable(): boolean {
-  if (fmaSupported === undefined) {
-    fmaSupported = false;
-    if (wasmApi !== undefined && wasmSimdAvailable() && envVar('TINYTAPE_WASM_FMA') !== '0') {
-      try {
-        const probe = new ModuleBuilder(0);
-        probe.addFunction('madd', ['v128', 'v128', 'v128'], ['v128'], (f) => {
-          f.get(0).get(1).get(2).f32x4RelaxedMadd();
-        });
-        const bytes = probe.toBytes();
-        fmaSupported = wasmApi.validate(bytes);
-        if (!fmaSupported) {
-          setV8Flags('--experimental-wasm-relaxed-simd');
-          fmaSupported = wasmApi.validate(bytes);
-        }
-      } catch {
-        fmaSupported = false;
-      }
-    }
-  }
-  return fmaSupported;
-}
-
-/** The block shape of the shared instance: the default, with FMA where the engine has it. */
-export function backendKernelShape(): KernelShape {
-  return { ...DEFAULT_KERNEL_SHAPE, fma: wasmFmaAvailable() };
-}
-
-interface Kernels {
+interface Kernels extends ResidentArea {
   readonly exports: MatmulModuleExports;
   /** A view of the whole memory; replaced whenever growing the memory detaches the old buffer. */
   view: Float32Array;
   /** A second thread on the same (shared) memory, or null to run single-threaded. */
   readonly helper: MatmulHelper | null;
-  /** Floats of the resident area in use, and its generation (see reserveResident). */
-  residentTop: number;
-  residentGeneration: number;
   /** 4-column vectors per outer-product block (the kernel shape's `vecs`): packed B's strip width. */
   readonly vecs: number;
   /** Rows of C per outer-product block (the kernel shape's `rows`): packed A's panel width. */
@@ -159,27 +97,6 @@ function memoryFor(k: Kernels, floats: number): Float32Array | null {
   return k.view;
 }
 
-/** Rounds a float count up to a multiple of 4 (16 bytes), the alignment of every region. */
-const roundUp4 = (x: number): number => Math.ceil(x / 4) * 4;
-
-// Resident right operands. A weight matrix is the B of one product per time step (H·W_hh forward,
-// dZ·W_hhᵀ backward) and does not change until the optimizer's update, yet each product copied it
-// into wasm memory again: 1 MB and 512 padded row copies at [512,512], about 0.1-0.2 ms of a
-// 0.8 ms product. So a B of at least RESIDENT_MIN_FLOATS that comes back unchanged (its second
-// use: activations and gradients are the B of one product only, and would just crowd the area) is
-// copied into the resident area at the bottom of the memory, in the layout its kernel reads, and
-// later products with the same array and layout use that copy. The CPU backend calls `forgetResident` for every buffer it writes (every
-// kernel's output, in-place updates, pooled reuse, frees), so a copy never outlives the values it
-// holds. When the area is full it is emptied at once (a new generation) and refilled on demand.
-
-/** Floats reserved for resident operands at the start of the memory (8 MiB); scratch starts after. */
-const RESIDENT_FLOATS = 2 ** 21;
-/** Right operands smaller than this are copied each time (cheap, and not worth a slot). */
-const RESIDENT_MIN_FLOATS = 4096;
-
-/** What residentSlot says for a B that may not reside. */
-const NOT_RESIDENT = { offset: -1, reused: false } as const;
-
 /**
  * Contractions longer than this run in chunks of equal length (see run). In the scratch RNN's
  * deferred W_hh gradient, [512,1120]ᵀ·[1120,512], a chunk has 224 rows of k: 0.45 MB of A and of
@@ -188,51 +105,6 @@ const NOT_RESIDENT = { offset: -1, reused: false } as const;
  * of 128 and 512 rows measured the same within noise, one chunk 5-10% slower.
  */
 export const CHUNK_K = 256;
-
-interface ResidentCopy {
-  /** How B is laid out in memory (padded rows, transposed in, ...); another layout needs another copy. */
-  readonly layout: string;
-  /** Float offset of the copy in the resident area, or -1 after a first use (seen, not yet copied). */
-  readonly offset: number;
-  /** The area generation the copy belongs to; older generations have been overwritten. */
-  readonly generation: number;
-}
-
-/** Resident copies by array, then by instance (each instance has its own memory). */
-const resident = new WeakMap<Float32Array, Map<Kernels, ResidentCopy>>();
-
-/**
- * Forgets every resident copy of `buf`: the CPU backend calls this whenever it writes into `buf` (or
- * frees it), so the next product that uses it as B copies the new values.
- */
-export function forgetResident(buf: unknown): void {
-  if (buf instanceof Float32Array) resident.delete(buf);
-}
-
-/**
- * Where B (in `layout`) lives in this instance's resident area: the float offset of a valid copy
- * (`reused`), a newly reserved offset the caller must fill (second use), or -1 (first use: the
- * caller copies B into scratch as usual, and the use is remembered).
- */
-function residentSlot(kern: Kernels, B: Float32Array, layout: string, floats: number): { offset: number; reused: boolean } {
-  let copies = resident.get(B);
-  if (copies === undefined) resident.set(B, (copies = new Map()));
-  const copy = copies.get(kern);
-  if (copy === undefined || copy.layout !== layout) {
-    copies.set(kern, { layout, offset: -1, generation: kern.residentGeneration });
-    return { offset: -1, reused: false };
-  }
-  if (copy.offset >= 0 && copy.generation === kern.residentGeneration) return { offset: copy.offset, reused: true };
-  const size = roundUp4(floats + 4);
-  if (kern.residentTop + size > RESIDENT_FLOATS) {
-    kern.residentGeneration++;
-    kern.residentTop = 0;
-  }
-  const offset = kern.residentTop;
-  kern.residentTop += size;
-  copies.set(kern, { layout, offset, generation: kern.residentGeneration });
-  return { offset, reused: false };
-}
 
 /** view[dst + i·k + p] = A[src + p·m + i]: op(A) of a transA operand, written row-major. */
 function transposeInto(view: Float32Array, dst: number, A: Float32Array, src: number, m: number, k: number): void {
@@ -299,7 +171,7 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
   const kc = Math.max(1, Math.ceil(k / chunks));
   const packedFloats = k * nv * 4;
   // A B that comes back unchanged (a weight) is packed once into the resident area (see
-  // forgetResident); the layout names everything its packing depends on.
+  // residentSlot); the layout names everything its packing depends on.
   const mayReside = batch === 1 && k * n >= RESIDENT_MIN_FLOATS && packedFloats + 8 <= RESIDENT_FLOATS;
   const slot = mayReside ? residentSlot(kern, B, `${transB ? 't' : 'n'}${kc}x${k}x${n}`, packedFloats) : NOT_RESIDENT;
 

@@ -4,7 +4,8 @@
 // matmul-module.ts for the kernels written with it.
 //
 // Only what the kernels need is here. Opcode numbers are from the WebAssembly core specification
-// (version 2, which includes the fixed-width SIMD instructions under the 0xfd prefix).
+// (version 2, which includes the fixed-width SIMD instructions under the 0xfd prefix). Over 400
+// lines because it is mostly that opcode table, one short method per instruction, kept in one place.
 
 /** A WebAssembly value type the kernels use. */
 export type ValType = 'i32' | 'f32' | 'f64' | 'v128';

@@ -1,8 +1,22 @@
-import type { GatherParams } from '../../backend.ts';
+import type { CopyParams, GatherParams } from '../../backend.ts';
 import type { TypedArray } from '../../dtype.ts';
+import { walkStrided } from './walk.ts';
+
+// Copies, gathers and scatters of whole rows. The wasm backend runs gather, scatterAdd and oneHot
+// from here too: plain loops are all they need.
 
 // Below this row length a plain loop beats `set`, whose subarray view costs an allocation per row.
 const SET_MIN_ROW = 32;
+
+/**
+ * dst[dstOffset + i·dstStrides] = src[srcOffset + i·srcStrides] for every index tuple i of `shape`:
+ * the one kernel behind permute, slice, concat and stack, for either dtype.
+ */
+export function copy(src: TypedArray, dst: TypedArray, p: CopyParams): void {
+  walkStrided(p.shape, [p.srcStrides, p.dstStrides], [p.srcOffset, p.dstOffset], ([s, d]) => {
+    dst[d!] = src[s!]!;
+  });
+}
 
 /**
  * out[r, :] = table[indices[r], :] for r < numIndices, for either dtype. The front end checks the

@@ -1,14 +1,15 @@
-// GRU and LSTM time steps (see Backend.gruCell / lstmCell). Every intermediate is rounded to float32
-// where the same formula written as separate tensor ops would store it, and σ and tanh are applied by
-// the backend's own `unary` kernel, so a fused step gives exactly what the step-by-step ops give on
-// this backend, whichever path (WebAssembly SIMD or TypeScript) `unary` takes.
+// The GRU and LSTM time steps on the CPU backends (`reference` and `wasm`): the host half of the cell
+// kernels in recurrent-cells.ts. Every intermediate is rounded to float32 where the same formula
+// written as separate tensor ops would store it, and σ and tanh are applied by the backend's own
+// `unary` kernel, so a fused step gives exactly what the step-by-step ops give on that backend
+// (vectorised WebAssembly on `wasm`, the reference loops on `reference`).
 //
 // The step is done in passes over [batch, hidden] blocks rather than one loop per element: the
 // pre-activations are gathered into scratch blocks, σ / tanh run over whole blocks (vectorised in wasm,
 // where they cost a fifth of Math.exp / Math.tanh per element), and a last pass combines them. The
 // transcendental functions dominated the one-loop form.
 
-import { unary } from './elementwise.ts';
+import type { HostKernelArgs } from '@tinytape/tensor';
 
 const f = Math.fround;
 
@@ -60,20 +61,19 @@ function gruCombine(rz: Float32Array, n: Float32Array, h: Float32Array, out: Flo
   }
 }
 
-/** out = n + z ⊙ (h − n) with PyTorch's GRU gates; `bias` is b_hh. */
-export function gruCell(
-  xp: Float32Array, hp: Float32Array, bias: Float32Array, h: Float32Array, out: Float32Array, batch: number, hidden: number,
-): void {
+/** One GRU step, out = n + z ⊙ (h − n) with PyTorch's gates; inputs xp, hp, bias (b_hh), h. */
+export function gruCellHost({ inputs: [xp, hp, bias, h], outputs: [out], params, unary }: HostKernelArgs<CellParams>): void {
+  const { batch, hidden } = params;
   const size = batch * hidden;
   const s = scratchFor(3 * size);
   // rz: [batch, 2·hidden], r then z in each row, as the adjacent blocks of xp; nPre: [batch, hidden].
   const rz = s.subarray(0, 2 * size);
   const nPre = s.subarray(2 * size, 3 * size);
-  gruGateInputs(xp, hp, bias, rz, batch, hidden);
+  gruGateInputs(xp!, hp!, bias!, rz, batch, hidden);
   unary('sigmoid', rz, rz, 2 * size);
-  gruCandidateInputs(xp, hp, bias, rz, nPre, batch, hidden);
+  gruCandidateInputs(xp!, hp!, bias!, rz, nPre, batch, hidden);
   unary('tanh', nPre, nPre, size);
-  gruCombine(rz, nPre, h, out, batch, hidden);
+  gruCombine(rz, nPre, h!, out!, batch, hidden);
 }
 
 /**
@@ -104,19 +104,20 @@ function lstmHidden(s: Float32Array, outH: Float32Array, size: number): void {
   for (let k = 0; k < size; k++) outH[k] = s[2 * size + k]! * s[3 * size + k]!;
 }
 
-/** c' = σ(f) ⊙ c + σ(i) ⊙ tanh(g), h' = σ(o) ⊙ tanh(c'), gates = xp + hp in blocks i, f, g, o. */
-export function lstmCell(
-  xp: Float32Array, hp: Float32Array, c: Float32Array, outH: Float32Array, outC: Float32Array, batch: number, hidden: number,
-): void {
-  const size = batch * hidden;
+/** One LSTM step, c' = σ(f) ⊙ c + σ(i) ⊙ tanh(g), h' = σ(o) ⊙ tanh(c'); inputs xp, hp, c; outputs h', c'. */
+export function lstmCellHost({ inputs: [xp, hp, c], outputs: [outH, outC], params, unary }: HostKernelArgs<CellParams>): void {
+  const size = params.batch * params.hidden;
   const s = scratchFor(4 * size);
   const sigmas = s.subarray(0, 3 * size);
   const g = s.subarray(3 * size, 4 * size);
-  lstmGateInputs(xp, hp, s, batch, hidden);
+  lstmGateInputs(xp!, hp!, s, params.batch, params.hidden);
   unary('sigmoid', sigmas, sigmas, 3 * size);
   unary('tanh', g, g, size);
-  lstmCellState(s, c, outC, size);
+  lstmCellState(s, c!, outC!, size);
   // tanh(c') goes into the g plane, which is no longer needed.
-  unary('tanh', outC, g, size);
-  lstmHidden(s, outH, size);
+  unary('tanh', outC!, g, size);
+  lstmHidden(s, outH!, size);
 }
+
+/** The sizes a cell kernel runs over. */
+export type CellParams = { batch: number; hidden: number };
