@@ -32,6 +32,7 @@ export {
   trainingCheckpoint, readTrainingState, restoreTraining, TRAINING_STATE_KEY,
   type TrainingState, type OptimizerState, type RunParts, type WordRng,
 } from './train/resume.ts';
+export { MAX_TEXT_BYTES, SNIFF_BYTES, binaryProblem, textBytesProblem, textSizeProblem, tooShortMessage } from './text-checks.ts';
 export {
   TinytapeUserError, CheckpointError, CliError, FileWriteError, PlotError, RunStoppedError, NonFiniteParameterError,
 } from './io/errors.ts';

@@ -1,17 +1,13 @@
 import { open, stat } from 'node:fs/promises';
 import { DataError, type SeqDataLoader, type TokenVocab, loadDataJayChou, loadDataTimeMachine } from '@tinytape/data';
 import { CliError } from '../io/errors.ts';
+import { binaryProblem, MAX_TEXT_BYTES, SNIFF_BYTES, textSizeProblem, tooShortMessage } from '../text-checks.ts';
 import { unknownCharacters } from '../train/predict.ts';
 import { type TrainConfig, TRAIN_DEFAULTS } from './config.ts';
 import { quote } from './values.ts';
 
-/**
- * Largest `--data` file read. The pipeline holds the text, its lines and one string per character at
- * once (tens of bytes per character), so a bigger file would exhaust memory long after it was accepted.
- */
-export const MAX_TEXT_BYTES = 256 * 1024 * 1024;
-/** Bytes looked at for a NUL, the mark of a binary file (git uses the same test). */
-const SNIFF_BYTES = 64 * 1024;
+/** Largest `--data` file read (the limit and its reason live in text-checks.ts, shared with the page). */
+export { MAX_TEXT_BYTES };
 
 /** The training data a config names: a registered data set, or a local text file cleaned like The Time Machine. */
 export async function loadTrainingData(
@@ -35,7 +31,7 @@ export async function loadTrainingData(
     return { trainIter, vocab, vocabKind: 'vocab' };
   } catch (error) {
     if (path !== undefined && error instanceof DataError && error.code === 'too-short') {
-      throw new CliError(`--data ${path}: ${error.message}; the text is cleaned as d2l does (letters a-z and single spaces only), so a text in another script leaves nothing`);
+      throw new CliError(tooShortMessage(`--data ${path}`, error));
     }
     throw error;
   }
@@ -50,19 +46,15 @@ export async function loadTrainingData(
 export async function checkTextFile(path: string): Promise<void> {
   const info = await stat(path).catch(() => null);
   if (info === null || !info.isFile()) return;
-  if (info.size === 0) throw new CliError(`--data ${path}: the file is empty; give a UTF-8 text file`);
-  if (info.size > MAX_TEXT_BYTES) {
-    throw new CliError(
-      `--data ${path}: ${(info.size / 2 ** 20).toFixed(0)} MiB is more than the ${MAX_TEXT_BYTES / 2 ** 20} MiB tinytape reads; ` +
-        `train on a part of it (e.g. head -c 100M)`,
-    );
-  }
+  const label = `--data ${path}`;
+  const sizeProblem = textSizeProblem(info.size, label);
+  if (sizeProblem !== null) throw new CliError(sizeProblem);
   const handle = await open(path, 'r');
   try {
     const head = new Uint8Array(Math.min(SNIFF_BYTES, info.size));
     await handle.read(head, 0, head.length, 0);
-    const nul = head.indexOf(0);
-    if (nul >= 0) throw new CliError(`--data ${path}: looks like a binary file (a NUL byte at offset ${nul}), not UTF-8 text`);
+    const binary = binaryProblem(head, label);
+    if (binary !== null) throw new CliError(binary);
   } finally {
     await handle.close();
   }
