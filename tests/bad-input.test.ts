@@ -184,6 +184,20 @@ describe('a NaN or infinite loss', () => {
     expect((error as Error).message).toMatch(/^training diverged: loss is (NaN|Infinity) at epoch 1, batch 1;/);
   });
 
+  it('finite losses so large that the perplexity overflows are divergence too', async () => {
+    const device = cpu();
+    const { trainIter, vocab } = await loadDataTimeMachine(4, 8, { dataDir, maxTokens: 600, seed: 0 });
+    const net = new RNNModelScratch(vocab.length, 8, device, getParams, initRnnState, rnn);
+    // b_q puts a logit of 1e4 on <unk> (index 0), which the text never holds: every loss is about 1e4 nats,
+    // finite, but exp(1e4) is not.
+    const bias = new Float32Array(vocab.length);
+    bias[0] = 1e4;
+    noGrad(() => net.params[4]!.assign_(tensor(bias, { device })));
+    const error = await train(net, trainIter, vocab, 1, 2, device, { log: () => {} }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NonFiniteLossError);
+    expect((error as Error).message).toMatch(/^training diverged: perplexity overflows \(mean loss \d+(\.\d+)?\) at epoch 1, batch \d+;/);
+  });
+
   it('the CLI stops with one line and exit status 3', async () => {
     await expectCliError(['train', ...TINY, '--epochs', '3', '--lr', '3e38', '--clip', '1e38'], /training diverged: loss is (NaN|-?Infinity) at epoch 1, batch \d+; .*no checkpoint was being saved/, 3);
   });

@@ -116,7 +116,7 @@ function readCentralDirectory(view: DataView, bad: (why: string) => DataError): 
 
 /** Inflates a raw deflate stream (no zlib header), as ZIP entries store it. */
 async function inflateRaw(data: Uint8Array): Promise<Uint8Array> {
-  const stream = new Blob([data]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
+  const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 

@@ -18,15 +18,21 @@ export interface TrainEpochOptions {
   epoch?: number;
 }
 
-/** A batch's loss was NaN or ±Infinity: training has diverged (lower the learning rate or clip harder). */
+/**
+ * A batch's loss was NaN or ±Infinity, or the losses were so large that the epoch's perplexity
+ * (exp of their mean) overflows: training has diverged (lower the learning rate or clip harder).
+ */
 export class NonFiniteLossError extends TinytapeUserError {
   constructor(
     readonly epoch: number,
-    /** 1-based index of the first bad batch in the epoch. */
+    /** 1-based index of the first bad batch in the epoch (the largest loss when the perplexity overflows). */
     readonly batch: number,
+    /** The bad loss (the mean loss when the perplexity overflows). */
     readonly value: number,
+    what: 'loss' | 'perplexity' = 'loss',
   ) {
-    super(`training diverged: loss is ${value} at epoch ${epoch}, batch ${batch}; try a lower --lr or --clip (or --allow-nan to go on)`);
+    const problem = what === 'loss' ? `loss is ${value}` : `perplexity overflows (mean loss ${value})`;
+    super(`training diverged: ${problem} at epoch ${epoch}, batch ${batch}; try a lower --lr or --clip (or --allow-nan to go on)`);
   }
 }
 
@@ -90,7 +96,12 @@ export async function trainEpoch(
     if (bad >= 0 && !opts.allowNan) throw new NonFiniteLossError(opts.epoch ?? 1, bad + 1, perBatch[bad]!);
     // Every batch has the same number of tokens, so the epoch's mean loss is the mean of batch means.
     const meanLoss = perBatch.reduce((sum, v) => sum + v, 0) / perBatch.length;
-    return [Math.exp(meanLoss), tokens / seconds];
+    const perplexity = Math.exp(meanLoss);
+    if (!Number.isFinite(perplexity) && !opts.allowNan) {
+      const worst = perBatch.indexOf(Math.max(...perBatch));
+      throw new NonFiniteLossError(opts.epoch ?? 1, worst + 1, meanLoss, 'perplexity');
+    }
+    return [perplexity, tokens / seconds];
   } finally {
     disposeAll(state);
     for (const l of losses) {
