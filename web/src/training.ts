@@ -88,10 +88,6 @@ export class TrainingRun {
           if (sample !== null) this.post({ type: 'sample', epoch: Number(sample[1]), text: sample[2]! });
         },
         onEpoch: async (record) => {
-          if (!Number.isFinite(record.perplexity)) {
-            // The losses were finite but their mean is past exp's range: nothing useful can follow.
-            throw new Error(`training diverged: the perplexity is ${record.perplexity} at epoch ${record.epoch}; try a lower learning rate or clip θ`);
-          }
           this.history.push(record);
           this.post({ type: 'epoch', epoch: record.epoch, of: epochs, perplexity: record.perplexity, tokensPerSec: record.tokensPerSec });
           if (profile.active && record.epoch === profileEpoch) {

@@ -114,7 +114,8 @@ async function guard(during: 'train' | 'save' | 'load' | 'generate', work: () =>
 /** An error as the page says it; the library's divergence message names CLI flags, so it is said in the form's words. */
 function describeError(error: unknown): string {
   if (error instanceof NonFiniteLossError) {
-    return `training diverged: the loss is ${error.value} at epoch ${error.epoch}, batch ${error.batch}; try a lower learning rate or clip θ`;
+    const problem = error.what === 'loss' ? `the loss is ${error.value}` : `the perplexity overflows (mean loss ${error.value})`;
+    return `training diverged: ${problem} at epoch ${error.epoch}, batch ${error.batch}; try a lower learning rate or clip θ`;
   }
   return error instanceof Error ? error.message : String(error);
 }

@@ -84,7 +84,7 @@ export interface TrainConfig {
   allowNan: boolean;
   /** Print only the final result (`--quiet`). */
   quiet: boolean;
-  /** Print per-phase timings (`--profile`). */
+  /** Print time and calls per kernel (`--profile`). */
   profile: boolean;
 }
 

@@ -56,7 +56,7 @@ export const TRAIN_FLAGS: readonly FlagSpec[] = [
   { name: 'pred-len', type: 'string', value: '<int>', help: 'characters to predict per prefix', default: String(TRAIN_DEFAULTS.predLen) },
   { name: 'allow-nan', type: 'boolean', help: 'keep training when the loss becomes NaN', default: 'stop' },
   { name: 'quiet', type: 'boolean', help: 'print only the final result', default: 'off' },
-  { name: 'profile', type: 'boolean', help: 'print per-phase timings', default: 'off' },
+  { name: 'profile', type: 'boolean', help: 'print time and calls per kernel', default: 'off' },
   HELP,
 ];
 

@@ -29,7 +29,8 @@ export class NonFiniteLossError extends TinytapeUserError {
     readonly batch: number,
     /** The bad loss (the mean loss when the perplexity overflows). */
     readonly value: number,
-    what: 'loss' | 'perplexity' = 'loss',
+    /** What went out of range: a batch's loss, or the epoch's perplexity (exp of the mean loss). */
+    readonly what: 'loss' | 'perplexity' = 'loss',
   ) {
     const problem = what === 'loss' ? `loss is ${value}` : `perplexity overflows (mean loss ${value})`;
     super(`training diverged: ${problem} at epoch ${epoch}, batch ${batch}; try a lower --lr or --clip (or --allow-nan to go on)`);
