@@ -43,6 +43,7 @@ export {
   type HostKernelArgs,
   type WgslKernel,
   type WgslScalar,
+  type WgslTarget,
 } from './custom-kernel.ts';
 export { runKernel } from './ops/custom.ts';
 export { traceKernels, kernelTraceEnabled } from './debug-trace.ts';

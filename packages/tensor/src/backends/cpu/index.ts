@@ -139,7 +139,7 @@ export function createWasmBackend(): Backend {
     // A custom kernel's own wasm version when it has one, else its reference loop; either way with
     // this backend's unary kernel, so it gets the same σ and tanh as the separate ops.
     runKernel: (kernel, inputs, outputs, sizes, params) =>
-      (kernel.wasm ?? kernel.reference)(hostKernelArgs(inputs, outputs, sizes, params, unary)),
+      (kernel.wasm ?? kernel.reference)(hostKernelArgs(kernel, inputs, outputs, sizes, params, unary)),
   };
 
   return {

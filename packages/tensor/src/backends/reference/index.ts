@@ -9,7 +9,7 @@
  * scatterAdd, oneHot); walk.ts steps through strided index spaces.
  */
 import type { Backend, BackendBuffer, BackendMemory } from '../../backend.ts';
-import type { HostKernelArgs, KernelParams } from '../../custom-kernel.ts';
+import type { CustomKernel, HostKernelArgs, KernelParams } from '../../custom-kernel.ts';
 import { BYTES_PER_ELEMENT, type DType, type TypedArray, typedArrayFor } from '../../dtype.ts';
 import { axpy, binary, cast, fill, scalar, unary } from './elementwise.ts';
 import { copy, gather, oneHot, scatterAdd } from './indexing.ts';
@@ -37,10 +37,24 @@ export function readAs(buf: TypedArray, dtype: DType, size: number): TypedArray 
 
 /** The arguments a host implementation of a custom kernel receives on a CPU backend. */
 export function hostKernelArgs<P extends KernelParams>(
-  inputs: BackendBuffer[], outputs: BackendBuffer[], sizes: number[], params: P, unaryKernel: HostKernelArgs<P>['unary'],
+  kernel: CustomKernel<P>, inputs: BackendBuffer[], written: BackendBuffer[], sizes: number[], params: P,
+  unaryKernel: HostKernelArgs<P>['unary'],
 ): HostKernelArgs<P> {
-  return { inputs: inputs.map(f32), outputs: outputs.map(f32), sizes, params, unary: unaryKernel };
+  // `written` holds the updated buffers first, then the outputs (ops/custom.ts).
+  const updated = kernel.updates?.length ?? 0;
+  const ints = new Set(kernel.intInputs ?? []);
+  return {
+    inputs: inputs.map((b, i) => (ints.has(kernel.inputs[i]!) ? NO_FLOATS : f32(b))),
+    ints: inputs.filter((_, i) => ints.has(kernel.inputs[i]!)).map(i32),
+    updates: written.slice(0, updated).map(f32),
+    outputs: written.slice(updated).map(f32),
+    sizes: sizes.slice(updated),
+    params,
+    unary: unaryKernel,
+  };
 }
+
+const NO_FLOATS = new Float32Array(0);
 
 /** A new reference backend. */
 export function createReferenceBackend(): Backend {
@@ -84,6 +98,6 @@ export function createReferenceBackend(): Backend {
     crossEntropyBackward: (logits, targets, gradOut, out, rows, cols) =>
       crossEntropyBackward(f32(logits), i32(targets), f32(gradOut), f32(out), rows, cols),
     cast: (x, out, size, from, to) => cast(any(x), any(out), size, from, to),
-    runKernel: (kernel, inputs, outputs, sizes, params) => kernel.reference(hostKernelArgs(inputs, outputs, sizes, params, unary)),
+    runKernel: (kernel, inputs, outputs, sizes, params) => kernel.reference(hostKernelArgs(kernel, inputs, outputs, sizes, params, unary)),
   };
 }

@@ -23,7 +23,7 @@ import type {
   ScalarOp,
   UnaryOp,
 } from '../../backend.ts';
-import type { CustomKernel, KernelParams } from '../../custom-kernel.ts';
+import type { CustomKernel, KernelParams, WgslTarget } from '../../custom-kernel.ts';
 import type { DType, TypedArray } from '../../dtype.ts';
 import { type ContextOptions, GpuBuf, GpuContext, type Stats } from './context.ts';
 import { runKernel } from './custom.ts';
@@ -74,6 +74,10 @@ export async function createWebGPUBackend(opts: WebGPUBackendOptions = {}): Prom
     requiredLimits: {
       maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize,
       maxBufferSize: lim.maxBufferSize,
+      // Multi-buffer kernels (a whole recurrence, an optimizer over several tensors) bind more than the
+      // default 8 storage buffers where the adapter allows.
+      maxStorageBuffersPerShaderStage: lim.maxStorageBuffersPerShaderStage,
+      maxComputeWorkgroupStorageSize: lim.maxComputeWorkgroupStorageSize,
     },
   });
   const info = adapter.info;
@@ -86,7 +90,9 @@ export async function createWebGPUBackend(opts: WebGPUBackendOptions = {}): Prom
   const fallback = (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter === true;
   const kernel = opts.matmul ?? 'auto';
   const backend = new WebGPUBackend(device, adapterInfo, opts);
-  backend.matmulKernel = kernel === 'auto' ? (isSoftware(adapterInfo, fallback) ? 'registers' : 'tiled') : kernel;
+  const software = isSoftware(adapterInfo, fallback);
+  backend.matmulKernel = kernel === 'auto' ? (software ? 'registers' : 'tiled') : kernel;
+  backend.target = { software };
   return backend;
 }
 
@@ -102,6 +108,8 @@ export class WebGPUBackend implements Backend {
   readonly errors: string[] = [];
   /** Which matmul kernel runs (see matmul.ts); chosen from the adapter, may be changed at any time. */
   matmulKernel: mm.MatmulKernel = 'tiled';
+  /** What custom kernels may tune themselves to; set from the adapter. */
+  target: WgslTarget = { software: false };
   private readonly ctx: GpuContext;
 
   constructor(
@@ -216,7 +224,7 @@ export class WebGPUBackend implements Backend {
   }
 
   runKernel<P extends KernelParams>(kernel: CustomKernel<P>, inputs: BackendBuffer[], outputs: BackendBuffer[], sizes: number[], params: P): void {
-    runKernel(this.ctx, kernel, inputs.map(buf), outputs.map(buf), sizes, params);
+    runKernel(this.ctx, this.target, kernel, inputs.map(buf), outputs.map(buf), sizes, params);
   }
 
   gather(table: BackendBuffer, indices: BackendBuffer, out: BackendBuffer, p: GatherParams): void {
