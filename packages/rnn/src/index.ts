@@ -16,7 +16,7 @@ export { createModel, parseModelSpec, type ModelSpec, type ScratchModelSpec, typ
 export {
   Linear, RNN, GRU, LSTM, RecurrentLayer, recurrentForward, rnnStep, gruStep, lstmStep, uniformParameter, GATES,
   type RecurrentOptions, type RNNOptions, type RecurrentSpec, type RecurrentResult, type CellKind, type Nonlinearity,
-  type StepWeights, type ParamOptions,
+  type StepWeights, type ParamOptions, type RecurrentForwardOptions, type RecurrencePath,
 } from './layers/index.ts';
 export { gradClipping } from './train/clipping.ts';
 export { sgd, sgdUpdater, type Updater } from './train/sgd.ts';

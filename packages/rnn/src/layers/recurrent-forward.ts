@@ -6,6 +6,8 @@
  */
 import { type Tensor, ShapeError, add, concat, fmtShape, matmul, reshape, scope, slice, stack } from '@tinytape/tensor';
 import { type CellKind, GATES, type Nonlinearity, foldsHiddenBias, gruStep, lstmStep, rnnStep, timeStep } from './cells.ts';
+import { fitsWorkgroup } from '../kernels/sequence-kernels.ts';
+import { recurrentKernelSequence } from './sequence-kernel.ts';
 import { recurrentSequence } from './sequence.ts';
 
 /** The shape of a recurrent layer: what `recurrentForward` needs besides tensors. */
@@ -52,7 +54,7 @@ export function recurrentForward(
   c0?: Tensor,
   options: RecurrentForwardOptions = {},
 ): RecurrentResult {
-  const fused = options.fused ?? true;
+  const path = recurrencePath(options, x, spec.hiddenSize);
   const directions = spec.bidirectional ? 2 : 1;
   checkInputs(spec, weights, x, h0, c0);
   const hN: Tensor[] = [];
@@ -63,7 +65,7 @@ export function recurrentForward(
     for (let dir = 0; dir < directions; dir++) {
       const k = layer * directions + dir;
       const [wIh, wHh, bIh, bHh] = weights.slice(4 * k, 4 * k + 4) as [Tensor, Tensor, Tensor, Tensor];
-      const run = runDirection(spec, input, { wIh, wHh, bIh, bHh }, stateRow(h0, k), c0 && stateRow(c0, k), dir === 1, fused);
+      const run = runDirection(spec, input, { wIh, wHh, bIh, bHh }, stateRow(h0, k), c0 && stateRow(c0, k), dir === 1, path);
       outputs.push(run.output);
       hN.push(run.h);
       if (run.c) cN.push(run.c);
@@ -71,16 +73,38 @@ export function recurrentForward(
     // The next layer sees both directions side by side, forward features first.
     input = directions === 1 ? outputs[0]! : concat(outputs, 2);
   }
-  return spec.mode === 'lstm' ? { output: input, h: stack(hN), c: stack(cN) } : { output: input, h: stack(hN) };
+  return spec.mode === 'lstm' ? { output: input, h: stackStates(hN), c: stackStates(cN) } : { output: input, h: stackStates(hN) };
+}
+
+/** [layers*directions, batch, hidden] from each layer and direction's final state (a view for one). */
+function stackStates(states: Tensor[]): Tensor {
+  return states.length === 1 ? reshape(states[0]!, [1, ...states[0]!.shape]) : stack(states);
+}
+
+/**
+ * How a layer's recurrence runs over a sequence:
+ * - 'kernel': one kernel per layer and direction for all time steps, forward and backward
+ *   (sequence-kernel.ts); the default on WebGPU, where every dispatch costs host time.
+ * - 'sequence': one tape entry per layer and direction whose forward and backward loop over time
+ *   with the backend's matmul (sequence.ts); the default on the CPU devices, where the wasm matmul
+ *   is the fastest way to the recurrent products.
+ * - 'steps': every time step recorded op by op, as d2l writes it; the reference the others are
+ *   tested against.
+ */
+export type RecurrencePath = 'kernel' | 'sequence' | 'steps';
+
+/** The path `options` ask for, or the device's default. */
+export function recurrencePath(options: RecurrentForwardOptions, x: Tensor, hidden: number): RecurrencePath {
+  if (options.path !== undefined) return options.path;
+  if (options.fused === false) return 'steps';
+  return x.device.kind === 'webgpu' && fitsWorkgroup(hidden) ? 'kernel' : 'sequence';
 }
 
 /** How `recurrentForward` runs the recurrence. */
 export interface RecurrentForwardOptions {
-  /**
-   * Record each layer and direction's recurrence as one `recurrentSequence` op (default) rather than
-   * step by step. Both give the same outputs and gradients; the fused form is much faster to
-   * differentiate. The step-by-step form is kept as the reference the fused one is tested against.
-   */
+  /** Which implementation of the recurrence runs (see `RecurrencePath`; by default the device's best). */
+  path?: RecurrencePath;
+  /** `false` is `path: 'steps'` (kept for callers written before `path`). */
   fused?: boolean;
 }
 
@@ -100,7 +124,7 @@ function runDirection(
   h0: Tensor,
   c0: Tensor | undefined,
   reverse: boolean,
-  fused: boolean,
+  path: RecurrencePath,
 ): { output: Tensor; h: Tensor; c?: Tensor } {
   // A scope frees the per-step slices at once when nothing differentiates them (prediction); under
   // training the tape adopts the ones backward needs.
@@ -108,9 +132,10 @@ function runDirection(
     const [numSteps, batch, inSize] = input.shape as [number, number, number];
     const bias = foldsHiddenBias(spec.mode) ? add(w.bIh, w.bHh) : w.bIh;
     const projected = add(matmul(reshape(input, [numSteps * batch, inSize]), w.wIh, { transB: true }), bias);
-    if (fused) {
+    if (path !== 'steps') {
       const attrs = { mode: spec.mode, nonlinearity: spec.nonlinearity ?? 'tanh', reverse };
-      const states = recurrentSequence(attrs, projected, w, h0, c0);
+      const run = path === 'kernel' ? recurrentKernelSequence : recurrentSequence;
+      const states = run(attrs, projected, w, h0, c0);
       // The final state is the last step processed: the first in time for a reverse run.
       const last = reverse ? 0 : numSteps - 1;
       if (spec.mode !== 'lstm') return { output: states, h: timeStep(states, last) };

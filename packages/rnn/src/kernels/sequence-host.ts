@@ -1,0 +1,243 @@
+// The whole-sequence recurrence kernels (sequence-kernels.ts) as plain loops: what the WGSL in
+// sequence-wgsl.ts computes, written so that a reader can check it against the equations, and what
+// the CPU devices run. Each loop nest walks time in the order the direction processes it; values a
+// tensor would store are rounded to float32 (`f`), sums run in double precision.
+//
+// Layouts (time-major, as the layer stores them): xp [T·B, G·H]; states [T, B, H], or [T, B, 2H] for
+// the LSTM (h then c); saved [T·B, 4H] holds what backward needs (GRU r, z, n, W_hn·h + b_hn; LSTM
+// i, f, g, o); W_hh [G·H, H].
+import type { HostKernelArgs } from '@tinytape/tensor';
+
+/** Sizes every sequence kernel takes. `reverse` and `relu` are 0 or 1 (they are shader uniforms). */
+export type SequenceParams = { steps: number; batch: number; hidden: number; reverse: number; relu: number };
+
+const f = Math.fround;
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+/** Time of the s-th step processed. */
+const timeAt = (s: number, steps: number, reverse: number) => (reverse === 1 ? steps - 1 - s : s);
+
+/** Σ_i W[row, i]·h[at + i]: one row of the recurrent product. */
+function rowDot(w: Float32Array, row: number, h: Float32Array, at: number, hidden: number): number {
+  let acc = 0;
+  const base = row * hidden;
+  for (let i = 0; i < hidden; i++) acc += w[base + i]! * h[at + i]!;
+  return acc;
+}
+
+/** Σ_k W[k, j]·d[at + k] over k < rows: column j of Wᵀ·d, the product backward carries. */
+function columnDot(w: Float32Array, j: number, d: Float32Array, at: number, rows: number, hidden: number): number {
+  let acc = 0;
+  for (let k = 0; k < rows; k++) acc += w[k * hidden + j]! * d[at + k]!;
+  return acc;
+}
+
+/** RNN forward: h_t = act(xp_t + W·h_prev). Inputs xp, w, h0; output states [T, B, H]. */
+export function rnnForwardHost({ inputs: [xp, w, h0], outputs: [states], params }: HostKernelArgs<SequenceParams>): void {
+  const { steps, batch, hidden: H, reverse, relu } = params;
+  for (let b = 0; b < batch; b++) {
+    let prev = h0!;
+    let prevAt = b * H;
+    for (let s = 0; s < steps; s++) {
+      const row = timeAt(s, steps, reverse) * batch + b;
+      for (let j = 0; j < H; j++) {
+        const a = xp![row * H + j]! + rowDot(w!, j, prev, prevAt, H);
+        states![row * H + j] = relu === 1 ? Math.max(a, 0) : Math.tanh(a);
+      }
+      prev = states!;
+      prevAt = row * H;
+    }
+  }
+}
+
+/** GRU forward (PyTorch's n-gate form). Inputs xp, w, bias (b_hh), h0; outputs states, saved. */
+export function gruForwardHost({ inputs: [xp, w, bias, h0], outputs: [states, saved], params }: HostKernelArgs<SequenceParams>): void {
+  const { steps, batch, hidden: H, reverse } = params;
+  for (let b = 0; b < batch; b++) {
+    let prev = h0!;
+    let prevAt = b * H;
+    for (let s = 0; s < steps; s++) {
+      const row = timeAt(s, steps, reverse) * batch + b;
+      const x = row * 3 * H;
+      for (let j = 0; j < H; j++) {
+        const hr = f(rowDot(w!, j, prev, prevAt, H) + bias![j]!);
+        const hz = f(rowDot(w!, H + j, prev, prevAt, H) + bias![H + j]!);
+        const hn = f(rowDot(w!, 2 * H + j, prev, prevAt, H) + bias![2 * H + j]!);
+        const r = f(sigmoid(xp![x + j]! + hr));
+        const z = f(sigmoid(xp![x + H + j]! + hz));
+        const n = f(Math.tanh(xp![x + 2 * H + j]! + r * hn));
+        states![row * H + j] = n + z * (prev[prevAt + j]! - n);
+        const out = row * 4 * H + j;
+        saved![out] = r;
+        saved![out + H] = z;
+        saved![out + 2 * H] = n;
+        saved![out + 3 * H] = hn;
+      }
+      prev = states!;
+      prevAt = row * H;
+    }
+  }
+}
+
+/** LSTM forward. Inputs xp (both biases folded in), w, h0, c0; outputs states [T, B, 2H] (h, c), saved. */
+export function lstmForwardHost({ inputs: [xp, w, h0, c0], outputs: [states, saved], params }: HostKernelArgs<SequenceParams>): void {
+  const { steps, batch, hidden: H, reverse } = params;
+  for (let b = 0; b < batch; b++) {
+    let prev = h0!;
+    let prevAt = b * H;
+    let prevC = c0!;
+    let prevCAt = b * H;
+    for (let s = 0; s < steps; s++) {
+      const row = timeAt(s, steps, reverse) * batch + b;
+      const x = row * 4 * H;
+      for (let j = 0; j < H; j++) {
+        const i = f(sigmoid(xp![x + j]! + rowDot(w!, j, prev, prevAt, H)));
+        const fg = f(sigmoid(xp![x + H + j]! + rowDot(w!, H + j, prev, prevAt, H)));
+        const g = f(Math.tanh(xp![x + 2 * H + j]! + rowDot(w!, 2 * H + j, prev, prevAt, H)));
+        const o = f(sigmoid(xp![x + 3 * H + j]! + rowDot(w!, 3 * H + j, prev, prevAt, H)));
+        const c = f(fg * prevC[prevCAt + j]! + i * g);
+        states![row * 2 * H + j] = o * Math.tanh(c);
+        states![row * 2 * H + H + j] = c;
+        saved![x + j] = i;
+        saved![x + H + j] = fg;
+        saved![x + 2 * H + j] = g;
+        saved![x + 3 * H + j] = o;
+      }
+      prev = states!;
+      prevAt = row * 2 * H;
+      prevC = states!;
+      prevCAt = row * 2 * H + H;
+    }
+  }
+}
+
+/**
+ * RNN backward: walking time in reverse, dh_t = g_t + Wᵀ·da_later and da_t = dh_t ⊙ act'(h_t).
+ * Inputs g (gradient of states), w, states; outputs dPre (every da_t, [T·B, H]) and dh0.
+ */
+export function rnnBackwardHost({ inputs: [g, w, states], outputs: [dPre, dh0], params }: HostKernelArgs<SequenceParams>): void {
+  const { steps, batch, hidden: H, reverse, relu } = params;
+  for (let b = 0; b < batch; b++) {
+    let later = -1;
+    for (let s = steps - 1; s >= 0; s--) {
+      const row = timeAt(s, steps, reverse) * batch + b;
+      for (let j = 0; j < H; j++) {
+        const dh = g![row * H + j]! + (later < 0 ? 0 : columnDot(w!, j, dPre!, later * H, H, H));
+        const h = states![row * H + j]!;
+        dPre![row * H + j] = dh * (relu === 1 ? (h > 0 ? 1 : 0) : 1 - h * h);
+      }
+      later = row;
+    }
+    for (let j = 0; j < H; j++) dh0![b * H + j] = columnDot(w!, j, dPre!, later * H, H, H);
+  }
+}
+
+/** Row of the state a step started from, or -1 for the initial state. */
+function previousRow(s: number, steps: number, batch: number, b: number, reverse: number): number {
+  return s === 0 ? -1 : timeAt(s - 1, steps, reverse) * batch + b;
+}
+
+/**
+ * GRU backward. With h' = n + z ⊙ (h − n): dn = dh'(1 − z)(1 − n²), dz = dh'(h − n)z(1 − z),
+ * dr = dn·hn·r(1 − r); the input projection gets [dr, dz, dn], the recurrent product [dr, dz, dn ⊙ r],
+ * and dh = dh' ⊙ z + Wᵀ·dHp. Inputs g, w, states, saved, h0; outputs dXp, dHp, dh0.
+ */
+export function gruBackwardHost({ inputs: [g, w, states, saved, h0], outputs: [dXp, dHp, dh0], params }: HostKernelArgs<SequenceParams>): void {
+  const { steps, batch, hidden: H, reverse } = params;
+  const carry = new Float64Array(H);
+  for (let b = 0; b < batch; b++) {
+    carry.fill(0);
+    for (let s = steps - 1; s >= 0; s--) {
+      const row = timeAt(s, steps, reverse) * batch + b;
+      const prevRow = previousRow(s, steps, batch, b, reverse);
+      const next = new Float64Array(H);
+      for (let j = 0; j < H; j++) {
+        const dh = f(g![row * H + j]! + carry[j]!);
+        const at = row * 4 * H + j;
+        const [r, z, n, hn] = [saved![at]!, saved![at + H]!, saved![at + 2 * H]!, saved![at + 3 * H]!];
+        const hPrev = prevRow < 0 ? h0![b * H + j]! : states![prevRow * H + j]!;
+        const dn = f(dh * (1 - z) * (1 - n * n));
+        const dz = f(dh * (hPrev - n) * z * (1 - z));
+        const dr = f(dn * hn * r * (1 - r));
+        const out = row * 3 * H + j;
+        dXp![out] = dr;
+        dXp![out + H] = dz;
+        dXp![out + 2 * H] = dn;
+        dHp![out] = dr;
+        dHp![out + H] = dz;
+        dHp![out + 2 * H] = f(dn * r);
+        next[j] = dh * z;
+      }
+      for (let j = 0; j < H; j++) next[j] += columnDot(w!, j, dHp!, row * 3 * H, 3 * H, H);
+      for (let j = 0; j < H; j++) carry[j] = f(next[j]!);
+    }
+    for (let j = 0; j < H; j++) dh0![b * H + j] = carry[j]!;
+  }
+}
+
+/**
+ * LSTM backward. With c' = f ⊙ c + i ⊙ g and h' = o ⊙ tanh(c'): dc' = (carried) + dh' ⊙ o(1 − tanh²c'),
+ * the gates get dc'·g·i(1 − i), dc'·c·f(1 − f), dc'·i(1 − g²), dh'·tanh(c')·o(1 − o); the carries are
+ * dc = dc' ⊙ f and dh = Wᵀ·dPre. Inputs g (of h and c), w, states, saved, c0; outputs dPre, dh0, dc0.
+ */
+export function lstmBackwardHost({ inputs: [g, w, states, saved, c0], outputs: [dPre, dh0, dc0], params }: HostKernelArgs<SequenceParams>): void {
+  const { steps, batch, hidden: H, reverse } = params;
+  const carryH = new Float64Array(H);
+  const carryC = new Float64Array(H);
+  for (let b = 0; b < batch; b++) {
+    carryH.fill(0);
+    carryC.fill(0);
+    for (let s = steps - 1; s >= 0; s--) {
+      const row = timeAt(s, steps, reverse) * batch + b;
+      const prevRow = previousRow(s, steps, batch, b, reverse);
+      for (let j = 0; j < H; j++) {
+        const dh = f(g![row * 2 * H + j]! + carryH[j]!);
+        const at = row * 4 * H + j;
+        const [i, fg, gg, o] = [saved![at]!, saved![at + H]!, saved![at + 2 * H]!, saved![at + 3 * H]!];
+        const tc = f(Math.tanh(states![row * 2 * H + H + j]!));
+        const dc = f(g![row * 2 * H + H + j]! + carryC[j]! + dh * o * (1 - tc * tc));
+        const cPrev = prevRow < 0 ? c0![b * H + j]! : states![prevRow * 2 * H + H + j]!;
+        dPre![at] = dc * gg * i * (1 - i);
+        dPre![at + H] = dc * cPrev * fg * (1 - fg);
+        dPre![at + 2 * H] = dc * i * (1 - gg * gg);
+        dPre![at + 3 * H] = dh * tc * o * (1 - o);
+        carryC[j] = f(dc * fg);
+      }
+      for (let j = 0; j < H; j++) carryH[j] = f(columnDot(w!, j, dPre!, row * 4 * H, 4 * H, H));
+    }
+    for (let j = 0; j < H; j++) {
+      dh0![b * H + j] = carryH[j]!;
+      dc0![b * H + j] = carryC[j]!;
+    }
+  }
+}
+
+/** Sizes of the weight-gradient kernel: `gates` blocks, states `width` floats per row (H, or 2H). */
+export type WeightGradParams = SequenceParams & { gates: number; width: number };
+
+/**
+ * dW_hh = dHpᵀ·prev and db_hh = Σ_rows dHp, where prev holds each step's starting hidden state (h0 for
+ * the first step processed): one product over all steps. Inputs d [T·B, G·H], states, h0; outputs dW, db.
+ */
+export function weightGradHost({ inputs: [d, states, h0], outputs: [dW, db], params }: HostKernelArgs<WeightGradParams>): void {
+  const { steps, batch, hidden: H, reverse, gates, width } = params;
+  const GH = gates * H;
+  const acc = new Float64Array(GH * H);
+  const bias = new Float64Array(GH);
+  for (let s = 0; s < steps; s++) {
+    for (let b = 0; b < batch; b++) {
+      const row = timeAt(s, steps, reverse) * batch + b;
+      const prevRow = previousRow(s, steps, batch, b, reverse);
+      const prev = prevRow < 0 ? h0! : states!;
+      const prevAt = prevRow < 0 ? b * H : prevRow * width;
+      for (let k = 0; k < GH; k++) {
+        const dk = d![row * GH + k]!;
+        bias[k] += dk;
+        if (dk === 0) continue;
+        for (let j = 0; j < H; j++) acc[k * H + j] += dk * prev[prevAt + j]!;
+      }
+    }
+  }
+  dW!.set(acc);
+  db!.set(bias);
+}

@@ -1,0 +1,114 @@
+/*
+ * A recurrent layer's whole sequence, one kernel per layer and direction: forward (every hidden state,
+ * plus what backward needs), backward (every step's pre-activation gradient and the initial state's),
+ * and the recurrent weight's gradient as one product over all steps. Custom kernels (defineKernel in
+ * @tinytape/tensor) with the plain loops of sequence-host.ts for the CPU devices and the WGSL of
+ * sequence-wgsl.ts for WebGPU. They are not recorded on the tape themselves: layers/sequence-kernel.ts
+ * records the sequence as one op and calls the backward kernels from its gradient rule.
+ */
+import { type Tensor, defineKernel, runKernel } from '@tinytape/tensor';
+import type { CellKind } from '../layers/cells.ts';
+import {
+  type SequenceParams, type WeightGradParams, gruBackwardHost, gruForwardHost, lstmBackwardHost, lstmForwardHost, rnnBackwardHost,
+  rnnForwardHost, weightGradHost,
+} from './sequence-host.ts';
+import {
+  gruBackwardWgsl, gruForwardWgsl, lstmBackwardWgsl, lstmForwardWgsl, rnnBackwardWgsl, rnnForwardWgsl, weightGradWgsl,
+} from './sequence-wgsl.ts';
+
+export type { SequenceParams } from './sequence-host.ts';
+export { fitsWorkgroup } from './sequence-wgsl.ts';
+
+const common = { writesAll: true } as const;
+
+const forwardKernels = {
+  rnn: defineKernel<SequenceParams>({
+    ...common, name: 'rnnSequence', inputs: ['xp', 'w', 'h0'], outputs: ['states'], reference: rnnForwardHost, webgpu: rnnForwardWgsl,
+  }),
+  gru: defineKernel<SequenceParams>({
+    ...common, name: 'gruSequence', inputs: ['xp', 'w', 'bias', 'h0'], outputs: ['states', 'saved'], reference: gruForwardHost,
+    webgpu: gruForwardWgsl,
+  }),
+  lstm: defineKernel<SequenceParams>({
+    ...common, name: 'lstmSequence', inputs: ['xp', 'w', 'h0', 'c0'], outputs: ['states', 'saved'], reference: lstmForwardHost,
+    webgpu: lstmForwardWgsl,
+  }),
+};
+
+const backwardKernels = {
+  rnn: defineKernel<SequenceParams>({
+    ...common, name: 'rnnSequenceBackward', inputs: ['g', 'w', 'states'], outputs: ['dPre', 'dh0'], reference: rnnBackwardHost,
+    webgpu: rnnBackwardWgsl,
+  }),
+  gru: defineKernel<SequenceParams>({
+    ...common, name: 'gruSequenceBackward', inputs: ['g', 'w', 'states', 'saved', 'h0'], outputs: ['dXp', 'dHp', 'dh0'],
+    reference: gruBackwardHost, webgpu: gruBackwardWgsl,
+  }),
+  lstm: defineKernel<SequenceParams>({
+    ...common, name: 'lstmSequenceBackward', inputs: ['g', 'w', 'states', 'saved', 'c0'], outputs: ['dPre', 'dh0', 'dc0'],
+    reference: lstmBackwardHost, webgpu: lstmBackwardWgsl,
+  }),
+};
+
+const weightGradKernel = defineKernel<WeightGradParams>({
+  ...common, name: 'recurrentWeightGrad', inputs: ['d', 'states', 'h0'], outputs: ['dW', 'db'], reference: weightGradHost,
+  webgpu: weightGradWgsl,
+});
+
+/** Gate blocks per cell, and what forward saves per row for backward (in units of hidden). */
+const GATES: Record<CellKind, number> = { rnn: 1, gru: 3, lstm: 4 };
+
+/**
+ * Runs a layer's recurrence over all steps. `extra` is b_hh for the GRU and c0 for the LSTM. Returns
+ * the states ([T, B, H]; the LSTM's [T, B, 2H], h then c) and, for GRU and LSTM, the saved gates.
+ */
+export function sequenceForward(mode: CellKind, params: SequenceParams, xp: Tensor, wHh: Tensor, h0: Tensor, extra?: Tensor): [Tensor, Tensor | null] {
+  const { steps, batch, hidden } = params;
+  const width = mode === 'lstm' ? 2 * hidden : hidden;
+  const states = [steps, batch, width];
+  if (mode === 'rnn') return [runKernel(forwardKernels.rnn, [xp, wHh, h0], [states], params)[0]!, null];
+  const saved = [steps * batch, 4 * hidden];
+  const inputs = mode === 'gru' ? [xp, wHh, extra!, h0] : [xp, wHh, h0, extra!];
+  const [out, gates] = runKernel(forwardKernels[mode], inputs, [states, saved], params);
+  return [out!, gates!];
+}
+
+/** What `sequenceBackward` gives: the input projection's gradient, the recurrent product's, and the initial states'. */
+export interface SequenceGradients {
+  /** d(xp) [T·B, G·H]. */
+  dXp: Tensor;
+  /** d(h·W_hhᵀ (+ b_hh)) [T·B, G·H]: dXp itself except for the GRU's n block. */
+  dHp: Tensor;
+  dh0: Tensor;
+  /** The LSTM's d(c0). */
+  dc0?: Tensor;
+}
+
+/** Runs backward through a layer's recurrence given the gradient `g` of its states. */
+export function sequenceBackward(
+  mode: CellKind, params: SequenceParams, g: Tensor, wHh: Tensor, states: Tensor, saved: Tensor | null, initial: Tensor,
+): SequenceGradients {
+  const { steps, batch, hidden } = params;
+  const pre = [steps * batch, GATES[mode] * hidden];
+  const state = [batch, hidden];
+  if (mode === 'rnn') {
+    const [dPre, dh0] = runKernel(backwardKernels.rnn, [g, wHh, states], [pre, state], params);
+    return { dXp: dPre!, dHp: dPre!, dh0: dh0! };
+  }
+  if (mode === 'gru') {
+    const [dXp, dHp, dh0] = runKernel(backwardKernels.gru, [g, wHh, states, saved!, initial], [pre, pre, state], params);
+    return { dXp: dXp!, dHp: dHp!, dh0: dh0! };
+  }
+  const [dPre, dh0, dc0] = runKernel(backwardKernels.lstm, [g, wHh, states, saved!, initial], [pre, state, state], params);
+  return { dXp: dPre!, dHp: dPre!, dh0: dh0!, dc0: dc0! };
+}
+
+/** dW_hh [G·H, H] and db_hh [G·H] from the recurrent product's gradient over all steps. */
+export function recurrentWeightGrad(mode: CellKind, params: SequenceParams, dHp: Tensor, states: Tensor, h0: Tensor): [Tensor, Tensor] {
+  const gates = GATES[mode];
+  const width = mode === 'lstm' ? 2 * params.hidden : params.hidden;
+  const [dW, db] = runKernel(weightGradKernel, [dHp, states, h0], [[gates * params.hidden, params.hidden], [gates * params.hidden]], {
+    ...params, gates, width,
+  });
+  return [dW!, db!];
+}

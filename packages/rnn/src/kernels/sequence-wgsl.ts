@@ -1,0 +1,413 @@
+/**
+ * The whole-sequence recurrence kernels in WGSL: the loops of sequence-host.ts, one dispatch per layer
+ * and direction for all time steps (the persistent-kernel idea of Diamos et al., "Persistent RNNs",
+ * ICML 2016, written for WebGPU).
+ *
+ * Batch rows are independent, so each workgroup owns ROWS of them and loops over time inside the
+ * kernel; no workgroup ever waits for another, which WebGPU could not express. Within a row, LANES
+ * threads share the hidden units, UNITS each (unit j = lane + u·LANES), so any hidden size runs: at
+ * H = 256 one unit per thread, at 512 / 1,024 / 2,048 two / four / eight. The state the next step
+ * multiplies by W_hh lives in workgroup memory (H floats per row, at most 4,096 floats per workgroup:
+ * the 16 KiB every adapter has); W_hh is read from storage each step (it stays in the GPU's cache).
+ * Between steps there are only workgroup barriers, which every thread reaches (idle threads of a
+ * partial workgroup included), as WGSL's uniformity rules require.
+ *
+ * Backward walks time in reverse the same way. The product Wᵀ·dPre, the only work that couples the
+ * units, goes one gate block at a time through the same H floats of workgroup memory, so the GRU's
+ * and LSTM's backward need no more of it than the forward. σ and tanh are written as the engine's
+ * unary kernels write them, so the kernels agree with the step-by-step ops.
+ */
+import type { WgslKernel, WgslTarget } from '@tinytape/tensor';
+import type { SequenceParams, WeightGradParams } from './sequence-host.ts';
+
+/** Floats of workgroup memory a kernel may use (maxComputeWorkgroupStorageSize's guaranteed 16 KiB). */
+export const WORKGROUP_FLOATS = 4096;
+
+/** How threads map onto a layer's batch rows and hidden units. */
+export interface SequenceShape {
+  /** Threads per batch row. */
+  lanes: number;
+  /** Batch rows per workgroup. */
+  rows: number;
+  /** Hidden units per thread. */
+  units: number;
+}
+
+/**
+ * The thread layout for `hidden` units and `batch` rows. On a GPU each workgroup takes one row (as many
+ * workgroups as rows keep the GPU's cores busy). A software adapter runs each workgroup as a loop on
+ * one CPU thread, where barriers cost dearly: it gets fewer, fuller workgroups (about two, one per core).
+ */
+export function sequenceShape(hidden: number, batch: number, target: WgslTarget): SequenceShape {
+  const lanes = Math.min(256, Math.ceil(hidden / 32) * 32);
+  const fit = Math.max(1, Math.min(Math.floor(256 / lanes), Math.floor(WORKGROUP_FLOATS / hidden)));
+  const rows = target.software ? Math.max(1, Math.min(fit, Math.ceil(batch / 2))) : 1;
+  return { lanes, rows, units: Math.ceil(hidden / lanes) };
+}
+
+/** Whether the kernels can run a layer of `hidden` units (one row's state must fit workgroup memory). */
+export function fitsWorkgroup(hidden: number): boolean {
+  return hidden <= WORKGROUP_FLOATS;
+}
+
+const layout = {
+  uniforms: { steps: 'u32', batch: 'u32', reverse: 'u32', relu: 'u32' },
+  constants: ({ hidden, batch }: SequenceParams, target: WgslTarget) => {
+    const { lanes, rows, units } = sequenceShape(hidden, batch, target);
+    return { H: hidden, LANES: lanes, ROWS: rows, UNITS: units, SHARED: rows * hidden };
+  },
+  workgroups: ({ hidden, batch }: SequenceParams, target: WgslTarget) => Math.ceil(batch / sequenceShape(hidden, batch, target).rows),
+  workgroupSize: ({ hidden, batch }: SequenceParams, target: WgslTarget) => {
+    const { lanes, rows } = sequenceShape(hidden, batch, target);
+    return lanes * rows;
+  },
+} as const;
+
+// Shared by every kernel: activations as the engine writes them, the workgroup state, and where a
+// thread stands. `at(s)` is the time of the s-th step processed.
+const COMMON = `fn sig(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
+fn th(x: f32) -> f32 { return tanh(clamp(x, -10.0, 10.0)); }
+var<workgroup> shared_: array<f32, SHARED>;
+fn at(s: u32, steps: u32, reverse: u32) -> u32 { return select(s, steps - 1u - s, reverse == 1u); }`;
+
+const PREAMBLE = `  let slot = lid / LANES;
+  let lane = lid % LANES;
+  let b = group * ROWS + slot;
+  let live = b < batch;
+  let base = slot * H;`;
+
+/** RNN forward: buffers xp, w, h0 -> states. */
+export const rnnForwardWgsl: WgslKernel<SequenceParams> = {
+  ...layout,
+  functions: COMMON,
+  body: `${PREAMBLE}
+  for (var u = 0u; u < UNITS; u++) {
+    let j = lane + u * LANES;
+    if (live && j < H) { shared_[base + j] = h0[b * H + j]; }
+  }
+  workgroupBarrier();
+  for (var s = 0u; s < steps; s++) {
+    let row = at(s, steps, reverse) * batch + b;
+    var next: array<f32, UNITS>;
+    for (var u = 0u; u < UNITS; u++) {
+      let j = lane + u * LANES;
+      if (live && j < H) {
+        var acc = 0.0;
+        for (var i = 0u; i < H; i++) { acc += w[j * H + i] * shared_[base + i]; }
+        let a = xp[row * H + j] + acc;
+        next[u] = select(th(a), max(a, 0.0), relu == 1u);
+        states[row * H + j] = next[u];
+      }
+    }
+    workgroupBarrier();
+    for (var u = 0u; u < UNITS; u++) {
+      let j = lane + u * LANES;
+      if (live && j < H) { shared_[base + j] = next[u]; }
+    }
+    workgroupBarrier();
+  }`,
+};
+
+/** GRU forward: buffers xp, w, bias, h0 -> states, saved (r, z, n, W_hn·h + b_hn). */
+export const gruForwardWgsl: WgslKernel<SequenceParams> = {
+  ...layout,
+  functions: COMMON,
+  body: `${PREAMBLE}
+  for (var u = 0u; u < UNITS; u++) {
+    let j = lane + u * LANES;
+    if (live && j < H) { shared_[base + j] = h0[b * H + j]; }
+  }
+  workgroupBarrier();
+  for (var s = 0u; s < steps; s++) {
+    let row = at(s, steps, reverse) * batch + b;
+    var next: array<f32, UNITS>;
+    for (var u = 0u; u < UNITS; u++) {
+      let j = lane + u * LANES;
+      if (live && j < H) {
+        var hr = 0.0;
+        var hz = 0.0;
+        var hn = 0.0;
+        for (var i = 0u; i < H; i++) {
+          let h = shared_[base + i];
+          hr += w[j * H + i] * h;
+          hz += w[(H + j) * H + i] * h;
+          hn += w[(2u * H + j) * H + i] * h;
+        }
+        hr += bias[j];
+        hz += bias[H + j];
+        hn += bias[2u * H + j];
+        let x = row * 3u * H + j;
+        let r = sig(xp[x] + hr);
+        let z = sig(xp[x + H] + hz);
+        let n = th(xp[x + 2u * H] + r * hn);
+        next[u] = n + z * (shared_[base + j] - n);
+        states[row * H + j] = next[u];
+        let o = row * 4u * H + j;
+        saved[o] = r;
+        saved[o + H] = z;
+        saved[o + 2u * H] = n;
+        saved[o + 3u * H] = hn;
+      }
+    }
+    workgroupBarrier();
+    for (var u = 0u; u < UNITS; u++) {
+      let j = lane + u * LANES;
+      if (live && j < H) { shared_[base + j] = next[u]; }
+    }
+    workgroupBarrier();
+  }`,
+};
+
+/** LSTM forward: buffers xp, w, h0, c0 -> states (h, c per row), saved (i, f, g, o). */
+export const lstmForwardWgsl: WgslKernel<SequenceParams> = {
+  ...layout,
+  functions: COMMON,
+  body: `${PREAMBLE}
+  var c: array<f32, UNITS>;
+  for (var u = 0u; u < UNITS; u++) {
+    let j = lane + u * LANES;
+    if (live && j < H) {
+      shared_[base + j] = h0[b * H + j];
+      c[u] = c0[b * H + j];
+    }
+  }
+  workgroupBarrier();
+  for (var s = 0u; s < steps; s++) {
+    let row = at(s, steps, reverse) * batch + b;
+    var next: array<f32, UNITS>;
+    for (var u = 0u; u < UNITS; u++) {
+      let j = lane + u * LANES;
+      if (live && j < H) {
+        let x = row * 4u * H + j;
+        var pi = xp[x];
+        var pf = xp[x + H];
+        var pg = xp[x + 2u * H];
+        var po = xp[x + 3u * H];
+        for (var i = 0u; i < H; i++) {
+          let h = shared_[base + i];
+          pi += w[j * H + i] * h;
+          pf += w[(H + j) * H + i] * h;
+          pg += w[(2u * H + j) * H + i] * h;
+          po += w[(3u * H + j) * H + i] * h;
+        }
+        let gi = sig(pi);
+        let gf = sig(pf);
+        let gg = th(pg);
+        let go = sig(po);
+        c[u] = gf * c[u] + gi * gg;
+        next[u] = go * th(c[u]);
+        states[row * 2u * H + j] = next[u];
+        states[row * 2u * H + H + j] = c[u];
+        saved[x] = gi;
+        saved[x + H] = gf;
+        saved[x + 2u * H] = gg;
+        saved[x + 3u * H] = go;
+      }
+    }
+    workgroupBarrier();
+    for (var u = 0u; u < UNITS; u++) {
+      let j = lane + u * LANES;
+      if (live && j < H) { shared_[base + j] = next[u]; }
+    }
+    workgroupBarrier();
+  }`,
+};
+
+/**
+ * Adds Wᵀ·d for gate block GATE into acc: every thread shares its units' d through workgroup memory,
+ * then reads W_hh's column j (adjacent threads, adjacent addresses).
+ */
+function carryBlock(gate: string, values: string): string {
+  return `    workgroupBarrier();
+    for (var u = 0u; u < UNITS; u++) {
+      let j = lane + u * LANES;
+      if (live && j < H) { shared_[base + j] = ${values}[u]; }
+    }
+    workgroupBarrier();
+    for (var u = 0u; u < UNITS; u++) {
+      let j = lane + u * LANES;
+      if (live && j < H) {
+        var part = 0.0;
+        for (var k = 0u; k < H; k++) { part += w[(${gate} * H + k) * H + j] * shared_[base + k]; }
+        acc[u] += part;
+      }
+    }`;
+}
+
+/** Row of the state step s started from, or batch·steps (none: the initial state) for the first. */
+const PREVIOUS = `fn previousRow(s: u32, steps: u32, reverse: u32, batch: u32, b: u32) -> u32 {
+  if (s == 0u) { return steps * batch; }
+  return at(s - 1u, steps, reverse) * batch + b;
+}`;
+
+/** RNN backward: buffers g, w, states -> dPre, dh0. */
+export const rnnBackwardWgsl: WgslKernel<SequenceParams> = {
+  ...layout,
+  functions: COMMON,
+  body: `${PREAMBLE}
+  var acc: array<f32, UNITS>;
+  var da: array<f32, UNITS>;
+  for (var k = 0u; k < steps; k++) {
+    let s = steps - 1u - k;
+    let row = at(s, steps, reverse) * batch + b;
+    for (var u = 0u; u < UNITS; u++) {
+      let j = lane + u * LANES;
+      if (live && j < H) {
+        let dh = g[row * H + j] + acc[u];
+        let h = states[row * H + j];
+        da[u] = dh * select(1.0 - h * h, select(0.0, 1.0, h > 0.0), relu == 1u);
+        dPre[row * H + j] = da[u];
+        acc[u] = 0.0;
+      }
+    }
+${carryBlock('0u', 'da')}
+  }
+  for (var u = 0u; u < UNITS; u++) {
+    let j = lane + u * LANES;
+    if (live && j < H) { dh0[b * H + j] = acc[u]; }
+  }`,
+};
+
+/** GRU backward: buffers g, w, states, saved, h0 -> dXp, dHp, dh0. */
+export const gruBackwardWgsl: WgslKernel<SequenceParams> = {
+  ...layout,
+  functions: `${COMMON}\n${PREVIOUS}`,
+  body: `${PREAMBLE}
+  var acc: array<f32, UNITS>;
+  var dr: array<f32, UNITS>;
+  var dz: array<f32, UNITS>;
+  var dn: array<f32, UNITS>;
+  for (var k = 0u; k < steps; k++) {
+    let s = steps - 1u - k;
+    let row = at(s, steps, reverse) * batch + b;
+    let prev = previousRow(s, steps, reverse, batch, b);
+    for (var u = 0u; u < UNITS; u++) {
+      let j = lane + u * LANES;
+      if (live && j < H) {
+        let dh = g[row * H + j] + acc[u];
+        let o = row * 4u * H + j;
+        let r = saved[o];
+        let z = saved[o + H];
+        let n = saved[o + 2u * H];
+        let hn = saved[o + 3u * H];
+        let hPrev = select(states[min(prev, steps * batch - 1u) * H + j], h0[b * H + j], prev == steps * batch);
+        let dnPre = dh * (1.0 - z) * (1.0 - n * n);
+        dz[u] = dh * (hPrev - n) * z * (1.0 - z);
+        dr[u] = dnPre * hn * r * (1.0 - r);
+        dn[u] = dnPre * r;
+        let x = row * 3u * H + j;
+        dXp[x] = dr[u];
+        dXp[x + H] = dz[u];
+        dXp[x + 2u * H] = dnPre;
+        dHp[x] = dr[u];
+        dHp[x + H] = dz[u];
+        dHp[x + 2u * H] = dn[u];
+        acc[u] = dh * z;
+      }
+    }
+${carryBlock('0u', 'dr')}
+${carryBlock('1u', 'dz')}
+${carryBlock('2u', 'dn')}
+  }
+  for (var u = 0u; u < UNITS; u++) {
+    let j = lane + u * LANES;
+    if (live && j < H) { dh0[b * H + j] = acc[u]; }
+  }`,
+};
+
+/** LSTM backward: buffers g, w, states, saved, c0 -> dPre, dh0, dc0. */
+export const lstmBackwardWgsl: WgslKernel<SequenceParams> = {
+  ...layout,
+  functions: `${COMMON}\n${PREVIOUS}`,
+  body: `${PREAMBLE}
+  var acc: array<f32, UNITS>;
+  var carryC: array<f32, UNITS>;
+  var di: array<f32, UNITS>;
+  var df: array<f32, UNITS>;
+  var dg: array<f32, UNITS>;
+  var dout: array<f32, UNITS>;
+  for (var k = 0u; k < steps; k++) {
+    let s = steps - 1u - k;
+    let row = at(s, steps, reverse) * batch + b;
+    let prev = previousRow(s, steps, reverse, batch, b);
+    for (var u = 0u; u < UNITS; u++) {
+      let j = lane + u * LANES;
+      if (live && j < H) {
+        let dh = g[row * 2u * H + j] + acc[u];
+        let o = row * 4u * H + j;
+        let gi = saved[o];
+        let gf = saved[o + H];
+        let gg = saved[o + 2u * H];
+        let go = saved[o + 3u * H];
+        let tc = th(states[row * 2u * H + H + j]);
+        let dc = g[row * 2u * H + H + j] + carryC[u] + dh * go * (1.0 - tc * tc);
+        let cPrev = select(states[min(prev, steps * batch - 1u) * 2u * H + H + j], c0[b * H + j], prev == steps * batch);
+        di[u] = dc * gg * gi * (1.0 - gi);
+        df[u] = dc * cPrev * gf * (1.0 - gf);
+        dg[u] = dc * gi * (1.0 - gg * gg);
+        dout[u] = dh * tc * go * (1.0 - go);
+        dPre[o] = di[u];
+        dPre[o + H] = df[u];
+        dPre[o + 2u * H] = dg[u];
+        dPre[o + 3u * H] = dout[u];
+        carryC[u] = dc * gf;
+        acc[u] = 0.0;
+      }
+    }
+${carryBlock('0u', 'di')}
+${carryBlock('1u', 'df')}
+${carryBlock('2u', 'dg')}
+${carryBlock('3u', 'dout')}
+  }
+  for (var u = 0u; u < UNITS; u++) {
+    let j = lane + u * LANES;
+    if (live && j < H) {
+      dh0[b * H + j] = acc[u];
+      dc0[b * H + j] = carryC[u];
+    }
+  }`,
+};
+
+/**
+ * dW_hh = dHpᵀ·prev and db_hh = Σ dHp (buffers d, states, h0 -> dW, db): each thread owns a 4×4 block
+ * of dW (4 gate rows k, 4 units j) and walks every row once, with no workgroup memory, which suits
+ * software adapters and GPUs alike; the threads of the first unit block also sum db.
+ */
+export const weightGradWgsl: WgslKernel<WeightGradParams> = {
+  uniforms: { steps: 'u32', batch: 'u32', reverse: 'u32', hidden: 'u32', gates: 'u32', width: 'u32' },
+  threads: ({ hidden, gates }) => Math.ceil((gates * hidden) / 4) * Math.ceil(hidden / 4),
+  functions: `fn at(s: u32, steps: u32, reverse: u32) -> u32 { return select(s, steps - 1u - s, reverse == 1u); }`,
+  body: `  let GH = gates * hidden;
+  let jBlocks = (hidden + 3u) / 4u;
+  let k0 = (idx / jBlocks) * 4u;
+  let j0 = (idx % jBlocks) * 4u;
+  var acc: array<f32, 16>;
+  var bsum = vec4<f32>(0.0);
+  for (var s = 0u; s < steps; s++) {
+    let t = at(s, steps, reverse);
+    for (var b = 0u; b < batch; b++) {
+      let row = t * batch + b;
+      var dv = vec4<f32>(0.0);
+      for (var a = 0u; a < 4u; a++) { if (k0 + a < GH) { dv[a] = d[row * GH + k0 + a]; } }
+      var pv = vec4<f32>(0.0);
+      for (var c = 0u; c < 4u; c++) {
+        let j = j0 + c;
+        if (j < hidden) {
+          if (s == 0u) { pv[c] = h0[b * hidden + j]; }
+          else { pv[c] = states[(at(s - 1u, steps, reverse) * batch + b) * width + j]; }
+        }
+      }
+      for (var a = 0u; a < 4u; a++) {
+        for (var c = 0u; c < 4u; c++) { acc[a * 4u + c] += dv[a] * pv[c]; }
+      }
+      bsum += dv;
+    }
+  }
+  for (var a = 0u; a < 4u; a++) {
+    let k = k0 + a;
+    if (k < GH) {
+      for (var c = 0u; c < 4u; c++) { if (j0 + c < hidden) { dW[k * hidden + j0 + c] = acc[a * 4u + c]; } }
+      if (j0 == 0u) { db[k] = bsum[a]; }
+    }
+  }`,
+};
