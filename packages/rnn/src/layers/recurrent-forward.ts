@@ -5,6 +5,7 @@
  * recurrent part step by step.
  */
 import { type Tensor, ShapeError, add, concat, fmtShape, matmul, reshape, scope, slice, stack } from '@tinytape/tensor';
+import { projectTokens } from '../kernels/token-projection.ts';
 import { type CellKind, GATES, type Nonlinearity, foldsHiddenBias, gruStep, lstmStep, rnnStep, timeStep } from './cells.ts';
 import { fitsWorkgroup } from '../kernels/sequence-kernels.ts';
 import { recurrentKernelSequence } from './sequence-kernel.ts';
@@ -39,6 +40,11 @@ export interface RecurrentResult {
 /**
  * Runs a (stacked, optionally bidirectional) RNN, GRU or LSTM over a sequence.
  *
+ * The input is either features x [numSteps, batch, inputSize], or int32 token indices [batch,
+ * numSteps] (d2l's X, batch-major) standing for their one-hot vectors over inputSize: the first
+ * layer's input projection is then a row gather of W_ih (kernels/token-projection.ts), the same
+ * values as the one-hot product, without building the one-hot tensor.
+ *
  * @param weights - per layer, per direction (forward then backward): weight_ih [gates*hidden, in],
  *   weight_hh [gates*hidden, hidden], bias_ih and bias_hh [gates*hidden] — PyTorch's flat-weights order.
  * @param x - input [numSteps, batch, inputSize].
@@ -59,13 +65,14 @@ export function recurrentForward(
   checkInputs(spec, weights, x, h0, c0);
   const hN: Tensor[] = [];
   const cN: Tensor[] = [];
-  let input = x;
+  let input: Tensor | null = x.dtype === 'int32' ? null : x;
   for (let layer = 0; layer < spec.numLayers; layer++) {
     const outputs: Tensor[] = [];
     for (let dir = 0; dir < directions; dir++) {
       const k = layer * directions + dir;
       const [wIh, wHh, bIh, bHh] = weights.slice(4 * k, 4 * k + 4) as [Tensor, Tensor, Tensor, Tensor];
-      const run = runDirection(spec, input, { wIh, wHh, bIh, bHh }, stateRow(h0, k), c0 && stateRow(c0, k), dir === 1, path);
+      const projected = project(spec, input ?? x, { wIh, wHh, bIh, bHh });
+      const run = runDirection(spec, projected, { wIh, wHh, bIh, bHh }, stateRow(h0, k), c0 && stateRow(c0, k), dir === 1, path);
       outputs.push(run.output);
       hN.push(run.h);
       if (run.c) cN.push(run.c);
@@ -73,7 +80,8 @@ export function recurrentForward(
     // The next layer sees both directions side by side, forward features first.
     input = directions === 1 ? outputs[0]! : concat(outputs, 2);
   }
-  return spec.mode === 'lstm' ? { output: input, h: stackStates(hN), c: stackStates(cN) } : { output: input, h: stackStates(hN) };
+  const output = input!;
+  return spec.mode === 'lstm' ? { output, h: stackStates(hN), c: stackStates(cN) } : { output, h: stackStates(hN) };
 }
 
 /** [layers*directions, batch, hidden] from each layer and direction's final state (a view for one). */
@@ -116,10 +124,23 @@ interface DirectionWeights {
   bHh: Tensor;
 }
 
+/**
+ * The input projection of every step at once, [numSteps*batch, gates*hidden] time-major: one matmul
+ * over all steps (the weight read transposed in place) plus the bias, or a row gather of W_ih for
+ * token indices. b_hh is folded in except for the GRU, whose reset gate scales it.
+ */
+function project(spec: RecurrentSpec, input: Tensor, w: DirectionWeights): Tensor {
+  const hiddenBias = foldsHiddenBias(spec.mode) ? w.bHh : undefined;
+  if (input.dtype === 'int32') return projectTokens(input, w.wIh, w.bIh, hiddenBias);
+  const [numSteps, batch, inSize] = input.shape as [number, number, number];
+  const bias = hiddenBias === undefined ? w.bIh : add(w.bIh, hiddenBias);
+  return add(matmul(reshape(input, [numSteps * batch, inSize]), w.wIh, { transB: true }), bias);
+}
+
 /** One direction of one layer: output [numSteps, batch, hidden] in time order, plus the final state. */
 function runDirection(
   spec: RecurrentSpec,
-  input: Tensor,
+  projected: Tensor,
   w: DirectionWeights,
   h0: Tensor,
   c0: Tensor | undefined,
@@ -129,9 +150,8 @@ function runDirection(
   // A scope frees the per-step slices at once when nothing differentiates them (prediction); under
   // training the tape adopts the ones backward needs.
   return scope(() => {
-    const [numSteps, batch, inSize] = input.shape as [number, number, number];
-    const bias = foldsHiddenBias(spec.mode) ? add(w.bIh, w.bHh) : w.bIh;
-    const projected = add(matmul(reshape(input, [numSteps * batch, inSize]), w.wIh, { transB: true }), bias);
+    const batch = h0.shape[0]!;
+    const numSteps = projected.shape[0]! / batch;
     if (path !== 'steps') {
       const attrs = { mode: spec.mode, nonlinearity: spec.nonlinearity ?? 'tanh', reverse };
       const run = path === 'kernel' ? recurrentKernelSequence : recurrentSequence;
@@ -167,11 +187,14 @@ function stateRow(state: Tensor, k: number): Tensor {
 function checkInputs(spec: RecurrentSpec, weights: readonly Tensor[], x: Tensor, h0: Tensor, c0: Tensor | undefined): void {
   const name = spec.mode.toUpperCase();
   const directions = spec.bidirectional ? 2 : 1;
-  if (x.rank !== 3 || x.shape[2] !== spec.inputSize) {
-    throw new ShapeError(`${name}: input must be [numSteps, batch, ${spec.inputSize}], got ${fmtShape(x.shape)}`);
+  const tokens = x.dtype === 'int32';
+  if (tokens ? x.rank !== 2 : x.rank !== 3 || x.shape[2] !== spec.inputSize) {
+    const want = tokens ? 'int32 tokens [batch, numSteps]' : `[numSteps, batch, ${spec.inputSize}]`;
+    throw new ShapeError(`${name}: input must be ${want}, got ${fmtShape(x.shape)}`);
   }
-  if (x.shape[0] === 0) throw new ShapeError(`${name}: input has no time steps: ${fmtShape(x.shape)}`);
-  const stateShape = [spec.numLayers * directions, x.shape[1]!, spec.hiddenSize];
+  const [numSteps, batch] = tokens ? [x.shape[1]!, x.shape[0]!] : [x.shape[0]!, x.shape[1]!];
+  if (numSteps === 0) throw new ShapeError(`${name}: input has no time steps: ${fmtShape(x.shape)}`);
+  const stateShape = [spec.numLayers * directions, batch, spec.hiddenSize];
   const sameAsState = (t: Tensor) => t.rank === 3 && t.shape.every((d, i) => d === stateShape[i]);
   if (!sameAsState(h0)) {
     throw new ShapeError(`${name}: hidden state must be ${fmtShape(stateShape)} (layers*directions, batch, hidden), got ${fmtShape(h0.shape)}`);

@@ -9,7 +9,7 @@ import type { State } from '../model/types.ts';
 import { type CellKind, GATES, type Nonlinearity } from './cells.ts';
 import { type ParamOptions, uniformParameter } from './init.ts';
 import { checkSize } from './linear.ts';
-import { type RecurrentSpec, recurrentForward } from './recurrent-forward.ts';
+import { type RecurrencePath, type RecurrentSpec, recurrentForward } from './recurrent-forward.ts';
 
 /** Options shared by RNN, GRU and LSTM (PyTorch's keyword arguments, camel-cased). */
 export interface RecurrentOptions extends ParamOptions {
@@ -17,6 +17,11 @@ export interface RecurrentOptions extends ParamOptions {
   numLayers?: number;
   /** Add a direction that reads the sequence backwards (default false). */
   bidirectional?: boolean;
+  /**
+   * How the recurrence runs: one kernel per layer and direction ('kernel', WebGPU's default), one op
+   * looping over time ('sequence', the CPU's default) or op by op ('steps'); see `RecurrencePath`.
+   */
+  path?: RecurrencePath;
 }
 
 /** Options of the plain RNN. */
@@ -36,6 +41,8 @@ export abstract class RecurrentLayer<S> {
   readonly bidirectional: boolean;
   /** 2 when bidirectional, else 1. */
   readonly numDirections: number;
+  /** The recurrence's implementation; undefined picks the device's default. May be changed at any time. */
+  path: RecurrencePath | undefined;
   private readonly params: [string, Tensor][] = [];
 
   protected constructor(
@@ -56,6 +63,7 @@ export abstract class RecurrentLayer<S> {
     checkSize(layerName, 'numLayers', this.numLayers);
     this.bidirectional = opts.bidirectional ?? false;
     this.numDirections = this.bidirectional ? 2 : 1;
+    this.path = opts.path;
     const rows = GATES[mode] * hiddenSize;
     const bound = 1 / Math.sqrt(hiddenSize);
     // PyTorch's order: per layer, per direction, weight_ih, weight_hh, bias_ih, bias_hh; values are drawn
@@ -104,13 +112,15 @@ export abstract class RecurrentLayer<S> {
   /**
    * Runs the layer over a sequence.
    *
-   * @param x - [numSteps, batch, inputSize].
+   * @param x - [numSteps, batch, inputSize]; or int32 token indices [batch, numSteps] (d2l's X) standing
+   *   for their one-hot vectors, which the layer reads as a row gather of W_ih.
    * @param state - initial state (zeros when omitted, as in PyTorch).
    * @returns the output [numSteps, batch, numDirections*hidden] and the final state.
    */
   forward(x: Tensor, state?: S): [Tensor, S] {
-    const [h0, c0] = state === undefined ? this.toState(this.beginState(x.rank === 3 ? x.shape[1]! : 1, x.device)) : this.toState(state);
-    const { output, h, c } = recurrentForward(this.spec, this.parameters(), x, h0!, c0);
+    const batch = x.dtype === 'int32' ? x.shape[0]! : x.rank === 3 ? x.shape[1]! : 1;
+    const [h0, c0] = state === undefined ? this.toState(this.beginState(batch, x.device)) : this.toState(state);
+    const { output, h, c } = recurrentForward(this.spec, this.parameters(), x, h0!, c0, this.path === undefined ? {} : { path: this.path });
     return [output, this.fromState(c === undefined ? [h] : [h, c])];
   }
 

@@ -3,16 +3,17 @@
  * followed by a Linear output layer over the vocabulary. Its parameters are named as in PyTorch's
  * state_dict of the book's model (`rnn.weight_ih_l0`, ..., `linear.weight`, `linear.bias`).
  */
-import { type Device, type Tensor, oneHot, reshape, transpose } from '@tinytape/tensor';
+import { type Device, ShapeError, type Tensor, fmtShape, reshape } from '@tinytape/tensor';
 import type { ParamOptions } from '../layers/init.ts';
 import { Linear } from '../layers/linear.ts';
 import type { RecurrentLayer } from '../layers/recurrent.ts';
 import type { LanguageModel, State } from './types.ts';
 
 /**
- * A language model around a recurrent layer. `forward(X, state)` one-hot encodes Xᵀ
- * ([numSteps, batch, vocabSize]), runs the layer, flattens its output to
- * [numSteps*batch, numDirections*hidden] and maps every row to logits over the vocabulary.
+ * A language model around a recurrent layer. `forward(X, state)` runs the layer on the one-hot
+ * vectors of Xᵀ ([numSteps, batch, vocabSize], as d2l writes it; the layer reads them as a row gather
+ * of W_ih rather than building them), flattens its output to [numSteps*batch, numDirections*hidden]
+ * and maps every row to logits over the vocabulary.
  */
 export class RNNModel<S> implements LanguageModel {
   /** The output layer: Linear(numDirections*hidden, vocabSize). */
@@ -41,8 +42,9 @@ export class RNNModel<S> implements LanguageModel {
   }
 
   forward(X: Tensor, state: State): [Tensor, State] {
-    const inputs = oneHot(transpose(X), this.vocabSize);
-    const [Y, next] = this.rnn.forward(inputs, this.rnn.fromState(state));
+    if (X.dtype !== 'int32' || X.rank !== 2) throw new ShapeError(`RNNModel: X must be int32 tokens [batch, numSteps], got ${X.dtype} ${fmtShape(X.shape)}`);
+    // The layer takes the tokens themselves: the same values as oneHot(Xᵀ), gathered from W_ih.
+    const [Y, next] = this.rnn.forward(X, this.rnn.fromState(state));
     const output = this.linear.forward(reshape(Y, [-1, Y.shape[2]!]));
     return [output, this.rnn.toState(next)];
   }
