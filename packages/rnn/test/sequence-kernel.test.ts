@@ -120,7 +120,7 @@ describe.runIf(devices.some((d) => d.kind === 'webgpu'))('dispatches of the kern
       const { recurrentKernelSequence } = await import('../src/layers/sequence-kernel.ts');
       const [, wHh, , bHh] = layer.parameters() as [Tensor, Tensor, Tensor, Tensor];
       const before = stats();
-      const states = recurrentKernelSequence({ mode, nonlinearity: 'tanh', reverse: false }, xp, { wHh, bHh }, h0, mode === 'lstm' ? c0 : undefined);
+      const { states } = recurrentKernelSequence({ mode, nonlinearity: 'tanh', reverse: false }, xp, { wHh, bHh }, h0, mode === 'lstm' ? c0 : undefined);
       expect(stats() - before, `${mode} forward`).toBe(1);
       const upstream = uniform(states.shape, -1, 1, { device });
       const mid = stats();

@@ -3,9 +3,9 @@
 // the CPU devices run. Each loop nest walks time in the order the direction processes it; values a
 // tensor would store are rounded to float32 (`f`), sums run in double precision.
 //
-// Layouts (time-major, as the layer stores them): xp [T·B, G·H]; states [T, B, H], or [T, B, 2H] for
-// the LSTM (h then c); saved [T·B, 4H] holds what backward needs (GRU r, z, n, W_hn·h + b_hn; LSTM
-// i, f, g, o); W_hh [G·H, H].
+// Layouts (time-major, as the layer stores them): xp [T·B, G·H]; states [T, B, H] (every h); saved
+// holds what backward needs, [T·B, 4H] for the GRU (r, z, n, W_hn·h + b_hn) and [T·B, 5H] for the
+// LSTM (i, f, g, o, c); W_hh [G·H, H]. The LSTM's forward also writes its final cell state cN [B, H].
 import type { HostKernelArgs } from '@tinytape/tensor';
 
 /** Sizes every sequence kernel takes. `reverse` and `relu` are 0 or 1 (they are shader uniforms). */
@@ -79,8 +79,8 @@ export function gruForwardHost({ inputs: [xp, w, bias, h0], outputs: [states, sa
   }
 }
 
-/** LSTM forward. Inputs xp (both biases folded in), w, h0, c0; outputs states [T, B, 2H] (h, c), saved. */
-export function lstmForwardHost({ inputs: [xp, w, h0, c0], outputs: [states, saved], params }: HostKernelArgs<SequenceParams>): void {
+/** LSTM forward. Inputs xp (both biases folded in), w, h0, c0; outputs states, saved, cN. */
+export function lstmForwardHost({ inputs: [xp, w, h0, c0], outputs: [states, saved, cN], params }: HostKernelArgs<SequenceParams>): void {
   const { steps, batch, hidden: H, reverse } = params;
   for (let b = 0; b < batch; b++) {
     let prev = h0!;
@@ -90,24 +90,26 @@ export function lstmForwardHost({ inputs: [xp, w, h0, c0], outputs: [states, sav
     for (let s = 0; s < steps; s++) {
       const row = timeAt(s, steps, reverse) * batch + b;
       const x = row * 4 * H;
+      const at = row * 5 * H;
       for (let j = 0; j < H; j++) {
         const i = f(sigmoid(xp![x + j]! + rowDot(w!, j, prev, prevAt, H)));
         const fg = f(sigmoid(xp![x + H + j]! + rowDot(w!, H + j, prev, prevAt, H)));
         const g = f(Math.tanh(xp![x + 2 * H + j]! + rowDot(w!, 2 * H + j, prev, prevAt, H)));
         const o = f(sigmoid(xp![x + 3 * H + j]! + rowDot(w!, 3 * H + j, prev, prevAt, H)));
         const c = f(fg * prevC[prevCAt + j]! + i * g);
-        states![row * 2 * H + j] = o * Math.tanh(c);
-        states![row * 2 * H + H + j] = c;
-        saved![x + j] = i;
-        saved![x + H + j] = fg;
-        saved![x + 2 * H + j] = g;
-        saved![x + 3 * H + j] = o;
+        states![row * H + j] = o * Math.tanh(c);
+        saved![at + j] = i;
+        saved![at + H + j] = fg;
+        saved![at + 2 * H + j] = g;
+        saved![at + 3 * H + j] = o;
+        saved![at + 4 * H + j] = c;
       }
       prev = states!;
-      prevAt = row * 2 * H;
-      prevC = states!;
-      prevCAt = row * 2 * H + H;
+      prevAt = row * H;
+      prevC = saved!;
+      prevCAt = at + 4 * H;
     }
+    for (let j = 0; j < H; j++) cN![b * H + j] = prevC[prevCAt + j]!;
   }
 }
 
@@ -178,29 +180,31 @@ export function gruBackwardHost({ inputs: [g, w, states, saved, h0], outputs: [d
 /**
  * LSTM backward. With c' = f ⊙ c + i ⊙ g and h' = o ⊙ tanh(c'): dc' = (carried) + dh' ⊙ o(1 − tanh²c'),
  * the gates get dc'·g·i(1 − i), dc'·c·f(1 − f), dc'·i(1 − g²), dh'·tanh(c')·o(1 − o); the carries are
- * dc = dc' ⊙ f and dh = Wᵀ·dPre. Inputs g (of h and c), w, states, saved, c0; outputs dPre, dh0, dc0.
+ * dc = dc' ⊙ f and dh = Wᵀ·dPre. Inputs g (of the states), w, saved, c0 and dcN, the final cell state's
+ * gradient, which seeds the cell carry when `finalCell` is 1 (else it is not read); outputs dPre, dh0, dc0.
  */
-export function lstmBackwardHost({ inputs: [g, w, states, saved, c0], outputs: [dPre, dh0, dc0], params }: HostKernelArgs<SequenceParams>): void {
-  const { steps, batch, hidden: H, reverse } = params;
+export function lstmBackwardHost({ inputs: [g, w, saved, c0, dcN], outputs: [dPre, dh0, dc0], params }: HostKernelArgs<LstmBackwardParams>): void {
+  const { steps, batch, hidden: H, reverse, finalCell } = params;
   const carryH = new Float64Array(H);
   const carryC = new Float64Array(H);
   for (let b = 0; b < batch; b++) {
     carryH.fill(0);
-    carryC.fill(0);
+    for (let j = 0; j < H; j++) carryC[j] = finalCell === 1 ? dcN![b * H + j]! : 0;
     for (let s = steps - 1; s >= 0; s--) {
       const row = timeAt(s, steps, reverse) * batch + b;
       const prevRow = previousRow(s, steps, batch, b, reverse);
       for (let j = 0; j < H; j++) {
-        const dh = f(g![row * 2 * H + j]! + carryH[j]!);
-        const at = row * 4 * H + j;
+        const dh = f(g![row * H + j]! + carryH[j]!);
+        const at = row * 5 * H + j;
         const [i, fg, gg, o] = [saved![at]!, saved![at + H]!, saved![at + 2 * H]!, saved![at + 3 * H]!];
-        const tc = f(Math.tanh(states![row * 2 * H + H + j]!));
-        const dc = f(g![row * 2 * H + H + j]! + carryC[j]! + dh * o * (1 - tc * tc));
-        const cPrev = prevRow < 0 ? c0![b * H + j]! : states![prevRow * 2 * H + H + j]!;
-        dPre![at] = dc * gg * i * (1 - i);
-        dPre![at + H] = dc * cPrev * fg * (1 - fg);
-        dPre![at + 2 * H] = dc * i * (1 - gg * gg);
-        dPre![at + 3 * H] = dh * tc * o * (1 - o);
+        const tc = f(Math.tanh(saved![at + 4 * H]!));
+        const dc = f(carryC[j]! + dh * o * (1 - tc * tc));
+        const cPrev = prevRow < 0 ? c0![b * H + j]! : saved![prevRow * 5 * H + 4 * H + j]!;
+        const out = row * 4 * H + j;
+        dPre![out] = dc * gg * i * (1 - i);
+        dPre![out + H] = dc * cPrev * fg * (1 - fg);
+        dPre![out + 2 * H] = dc * i * (1 - gg * gg);
+        dPre![out + 3 * H] = dh * tc * o * (1 - o);
         carryC[j] = f(dc * fg);
       }
       for (let j = 0; j < H; j++) carryH[j] = f(columnDot(w!, j, dPre!, row * 4 * H, 4 * H, H));
@@ -212,15 +216,18 @@ export function lstmBackwardHost({ inputs: [g, w, states, saved, c0], outputs: [
   }
 }
 
-/** Sizes of the weight-gradient kernel: `gates` blocks, states `width` floats per row (H, or 2H). */
-export type WeightGradParams = SequenceParams & { gates: number; width: number };
+/** The LSTM backward's sizes: `finalCell` 1 when a gradient of the final cell state is given. */
+export type LstmBackwardParams = SequenceParams & { finalCell: number };
+
+/** Sizes of the weight-gradient kernel: `gates` blocks. */
+export type WeightGradParams = SequenceParams & { gates: number };
 
 /**
  * dW_hh = dHpᵀ·prev and db_hh = Σ_rows dHp, where prev holds each step's starting hidden state (h0 for
  * the first step processed): one product over all steps. Inputs d [T·B, G·H], states, h0; outputs dW, db.
  */
 export function weightGradHost({ inputs: [d, states, h0], outputs: [dW, db], params }: HostKernelArgs<WeightGradParams>): void {
-  const { steps, batch, hidden: H, reverse, gates, width } = params;
+  const { steps, batch, hidden: H, reverse, gates } = params;
   const GH = gates * H;
   const acc = new Float64Array(GH * H);
   const bias = new Float64Array(GH);
@@ -229,7 +236,7 @@ export function weightGradHost({ inputs: [d, states, h0], outputs: [dW, db], par
       const row = timeAt(s, steps, reverse) * batch + b;
       const prevRow = previousRow(s, steps, batch, b, reverse);
       const prev = prevRow < 0 ? h0! : states!;
-      const prevAt = prevRow < 0 ? b * H : prevRow * width;
+      const prevAt = prevRow < 0 ? b * H : prevRow * H;
       for (let k = 0; k < GH; k++) {
         const dk = d![row * GH + k]!;
         bias[k] += dk;

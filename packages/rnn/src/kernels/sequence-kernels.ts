@@ -9,7 +9,7 @@
 import { type Tensor, defineKernel, runKernel } from '@tinytape/tensor';
 import type { CellKind } from '../layers/cells.ts';
 import {
-  type SequenceParams, type WeightGradParams, gruBackwardHost, gruForwardHost, lstmBackwardHost, lstmForwardHost, rnnBackwardHost,
+  type LstmBackwardParams, type SequenceParams, type WeightGradParams, gruBackwardHost, gruForwardHost, lstmBackwardHost, lstmForwardHost, rnnBackwardHost,
   rnnForwardHost, weightGradHost,
 } from './sequence-host.ts';
 import {
@@ -30,7 +30,7 @@ const forwardKernels = {
     webgpu: gruForwardWgsl,
   }),
   lstm: defineKernel<SequenceParams>({
-    ...common, name: 'lstmSequence', inputs: ['xp', 'w', 'h0', 'c0'], outputs: ['states', 'saved'], reference: lstmForwardHost,
+    ...common, name: 'lstmSequence', inputs: ['xp', 'w', 'h0', 'c0'], outputs: ['states', 'saved', 'cN'], reference: lstmForwardHost,
     webgpu: lstmForwardWgsl,
   }),
 };
@@ -44,11 +44,12 @@ const backwardKernels = {
     ...common, name: 'gruSequenceBackward', inputs: ['g', 'w', 'states', 'saved', 'h0'], outputs: ['dXp', 'dHp', 'dh0'],
     reference: gruBackwardHost, webgpu: gruBackwardWgsl,
   }),
-  lstm: defineKernel<SequenceParams>({
-    ...common, name: 'lstmSequenceBackward', inputs: ['g', 'w', 'states', 'saved', 'c0'], outputs: ['dPre', 'dh0', 'dc0'],
-    reference: lstmBackwardHost, webgpu: lstmBackwardWgsl,
-  }),
 };
+
+const lstmBackwardKernel = defineKernel<LstmBackwardParams>({
+  ...common, name: 'lstmSequenceBackward', inputs: ['g', 'w', 'saved', 'c0', 'dcN'], outputs: ['dPre', 'dh0', 'dc0'],
+  reference: lstmBackwardHost, webgpu: lstmBackwardWgsl,
+});
 
 const weightGradKernel = defineKernel<WeightGradParams>({
   ...common, name: 'recurrentWeightGrad', inputs: ['d', 'states', 'h0'], outputs: ['dW', 'db'], reference: weightGradHost,
@@ -58,19 +59,27 @@ const weightGradKernel = defineKernel<WeightGradParams>({
 /** Gate blocks per cell, and what forward saves per row for backward (in units of hidden). */
 const GATES: Record<CellKind, number> = { rnn: 1, gru: 3, lstm: 4 };
 
-/**
- * Runs a layer's recurrence over all steps. `extra` is b_hh for the GRU and c0 for the LSTM. Returns
- * the states ([T, B, H]; the LSTM's [T, B, 2H], h then c) and, for GRU and LSTM, the saved gates.
- */
-export function sequenceForward(mode: CellKind, params: SequenceParams, xp: Tensor, wHh: Tensor, h0: Tensor, extra?: Tensor): [Tensor, Tensor | null] {
+/** What `sequenceForward` gives. */
+export interface SequenceOutputs {
+  /** Every hidden state, [T, B, H] in time order. */
+  states: Tensor;
+  /** What backward needs besides the states (GRU and LSTM): [T·B, 4H] or the LSTM's [T·B, 5H]. */
+  saved: Tensor | null;
+  /** The LSTM's final cell state [B, H]. */
+  cN?: Tensor;
+}
+
+/** Runs a layer's recurrence over all steps. `extra` is b_hh for the GRU and c0 for the LSTM. */
+export function sequenceForward(mode: CellKind, params: SequenceParams, xp: Tensor, wHh: Tensor, h0: Tensor, extra?: Tensor): SequenceOutputs {
   const { steps, batch, hidden } = params;
-  const width = mode === 'lstm' ? 2 * hidden : hidden;
-  const states = [steps, batch, width];
-  if (mode === 'rnn') return [runKernel(forwardKernels.rnn, [xp, wHh, h0], [states], params)[0]!, null];
-  const saved = [steps * batch, 4 * hidden];
-  const inputs = mode === 'gru' ? [xp, wHh, extra!, h0] : [xp, wHh, h0, extra!];
-  const [out, gates] = runKernel(forwardKernels[mode], inputs, [states, saved], params);
-  return [out!, gates!];
+  const states = [steps, batch, hidden];
+  if (mode === 'rnn') return { states: runKernel(forwardKernels.rnn, [xp, wHh, h0], [states], params)[0]!, saved: null };
+  if (mode === 'gru') {
+    const [out, saved] = runKernel(forwardKernels.gru, [xp, wHh, extra!, h0], [states, [steps * batch, 4 * hidden]], params);
+    return { states: out!, saved: saved! };
+  }
+  const [out, saved, cN] = runKernel(forwardKernels.lstm, [xp, wHh, h0, extra!], [states, [steps * batch, 5 * hidden], [batch, hidden]], params);
+  return { states: out!, saved: saved!, cN: cN! };
 }
 
 /** What `sequenceBackward` gives: the input projection's gradient, the recurrent product's, and the initial states'. */
@@ -84,9 +93,12 @@ export interface SequenceGradients {
   dc0?: Tensor;
 }
 
-/** Runs backward through a layer's recurrence given the gradient `g` of its states. */
+/**
+ * Runs backward through a layer's recurrence given the gradient `g` of its states; for the LSTM,
+ * `initial` is c0, and `dcN` (optional) the gradient of its final cell state.
+ */
 export function sequenceBackward(
-  mode: CellKind, params: SequenceParams, g: Tensor, wHh: Tensor, states: Tensor, saved: Tensor | null, initial: Tensor,
+  mode: CellKind, params: SequenceParams, g: Tensor, wHh: Tensor, states: Tensor, saved: Tensor | null, initial: Tensor, dcN?: Tensor,
 ): SequenceGradients {
   const { steps, batch, hidden } = params;
   const pre = [steps * batch, GATES[mode] * hidden];
@@ -99,16 +111,17 @@ export function sequenceBackward(
     const [dXp, dHp, dh0] = runKernel(backwardKernels.gru, [g, wHh, states, saved!, initial], [pre, pre, state], params);
     return { dXp: dXp!, dHp: dHp!, dh0: dh0! };
   }
-  const [dPre, dh0, dc0] = runKernel(backwardKernels.lstm, [g, wHh, states, saved!, initial], [pre, state, state], params);
+  // Without a final-cell gradient the kernel does not read dcN; c0 stands in for the binding.
+  const lstmParams = { ...params, finalCell: dcN === undefined ? 0 : 1 };
+  const [dPre, dh0, dc0] = runKernel(lstmBackwardKernel, [g, wHh, saved!, initial, dcN ?? initial], [pre, state, state], lstmParams);
   return { dXp: dPre!, dHp: dPre!, dh0: dh0!, dc0: dc0! };
 }
 
 /** dW_hh [G·H, H] and db_hh [G·H] from the recurrent product's gradient over all steps. */
 export function recurrentWeightGrad(mode: CellKind, params: SequenceParams, dHp: Tensor, states: Tensor, h0: Tensor): [Tensor, Tensor] {
   const gates = GATES[mode];
-  const width = mode === 'lstm' ? 2 * params.hidden : params.hidden;
   const [dW, db] = runKernel(weightGradKernel, [dHp, states, h0], [[gates * params.hidden, params.hidden], [gates * params.hidden]], {
-    ...params, gates, width,
+    ...params, gates,
   });
   return [dW!, db!];
 }

@@ -18,7 +18,7 @@
  * unary kernels write them, so the kernels agree with the step-by-step ops.
  */
 import type { WgslKernel, WgslTarget } from '@tinytape/tensor';
-import type { SequenceParams, WeightGradParams } from './sequence-host.ts';
+import type { LstmBackwardParams, SequenceParams, WeightGradParams } from './sequence-host.ts';
 
 /** Floats of workgroup memory a kernel may use (maxComputeWorkgroupStorageSize's guaranteed 16 KiB). */
 export const WORKGROUP_FLOATS = 4096;
@@ -158,7 +158,7 @@ export const gruForwardWgsl: WgslKernel<SequenceParams> = {
   }`,
 };
 
-/** LSTM forward: buffers xp, w, h0, c0 -> states (h, c per row), saved (i, f, g, o). */
+/** LSTM forward: buffers xp, w, h0, c0 -> states, saved (i, f, g, o, c), cN. */
 export const lstmForwardWgsl: WgslKernel<SequenceParams> = {
   ...layout,
   functions: COMMON,
@@ -196,12 +196,13 @@ export const lstmForwardWgsl: WgslKernel<SequenceParams> = {
         let go = sig(po);
         c[u] = gf * c[u] + gi * gg;
         next[u] = go * th(c[u]);
-        states[row * 2u * H + j] = next[u];
-        states[row * 2u * H + H + j] = c[u];
-        saved[x] = gi;
-        saved[x + H] = gf;
-        saved[x + 2u * H] = gg;
-        saved[x + 3u * H] = go;
+        states[row * H + j] = next[u];
+        let o = row * 5u * H + j;
+        saved[o] = gi;
+        saved[o + H] = gf;
+        saved[o + 2u * H] = gg;
+        saved[o + 3u * H] = go;
+        saved[o + 4u * H] = c[u];
       }
     }
     workgroupBarrier();
@@ -210,6 +211,10 @@ export const lstmForwardWgsl: WgslKernel<SequenceParams> = {
       if (live && j < H) { shared_[base + j] = next[u]; }
     }
     workgroupBarrier();
+  }
+  for (var u = 0u; u < UNITS; u++) {
+    let j = lane + u * LANES;
+    if (live && j < H) { cN[b * H + j] = c[u]; }
   }`,
 };
 
@@ -315,9 +320,10 @@ ${carryBlock('2u', 'dn')}
   }`,
 };
 
-/** LSTM backward: buffers g, w, states, saved, c0 -> dPre, dh0, dc0. */
-export const lstmBackwardWgsl: WgslKernel<SequenceParams> = {
+/** LSTM backward: buffers g, w, saved, c0, dcN -> dPre, dh0, dc0 (dcN seeds the cell carry when finalCell is 1). */
+export const lstmBackwardWgsl: WgslKernel<LstmBackwardParams> = {
   ...layout,
+  uniforms: { ...layout.uniforms, finalCell: 'u32' },
   functions: `${COMMON}\n${PREVIOUS}`,
   body: `${PREAMBLE}
   var acc: array<f32, UNITS>;
@@ -326,6 +332,10 @@ export const lstmBackwardWgsl: WgslKernel<SequenceParams> = {
   var df: array<f32, UNITS>;
   var dg: array<f32, UNITS>;
   var dout: array<f32, UNITS>;
+  for (var u = 0u; u < UNITS; u++) {
+    let j = lane + u * LANES;
+    if (live && j < H && finalCell == 1u) { carryC[u] = dcN[b * H + j]; }
+  }
   for (var k = 0u; k < steps; k++) {
     let s = steps - 1u - k;
     let row = at(s, steps, reverse) * batch + b;
@@ -333,23 +343,24 @@ export const lstmBackwardWgsl: WgslKernel<SequenceParams> = {
     for (var u = 0u; u < UNITS; u++) {
       let j = lane + u * LANES;
       if (live && j < H) {
-        let dh = g[row * 2u * H + j] + acc[u];
-        let o = row * 4u * H + j;
+        let dh = g[row * H + j] + acc[u];
+        let o = row * 5u * H + j;
         let gi = saved[o];
         let gf = saved[o + H];
         let gg = saved[o + 2u * H];
         let go = saved[o + 3u * H];
-        let tc = th(states[row * 2u * H + H + j]);
-        let dc = g[row * 2u * H + H + j] + carryC[u] + dh * go * (1.0 - tc * tc);
-        let cPrev = select(states[min(prev, steps * batch - 1u) * 2u * H + H + j], c0[b * H + j], prev == steps * batch);
+        let tc = th(saved[o + 4u * H]);
+        let dc = carryC[u] + dh * go * (1.0 - tc * tc);
+        let cPrev = select(saved[min(prev, steps * batch - 1u) * 5u * H + 4u * H + j], c0[b * H + j], prev == steps * batch);
         di[u] = dc * gg * gi * (1.0 - gi);
         df[u] = dc * cPrev * gf * (1.0 - gf);
         dg[u] = dc * gi * (1.0 - gg * gg);
         dout[u] = dh * tc * go * (1.0 - go);
-        dPre[o] = di[u];
-        dPre[o + H] = df[u];
-        dPre[o + 2u * H] = dg[u];
-        dPre[o + 3u * H] = dout[u];
+        let x = row * 4u * H + j;
+        dPre[x] = di[u];
+        dPre[x + H] = df[u];
+        dPre[x + 2u * H] = dg[u];
+        dPre[x + 3u * H] = dout[u];
         carryC[u] = dc * gf;
         acc[u] = 0.0;
       }
@@ -374,7 +385,7 @@ ${carryBlock('3u', 'dout')}
  * software adapters and GPUs alike; the threads of the first unit block also sum db.
  */
 export const weightGradWgsl: WgslKernel<WeightGradParams> = {
-  uniforms: { steps: 'u32', batch: 'u32', reverse: 'u32', hidden: 'u32', gates: 'u32', width: 'u32' },
+  uniforms: { steps: 'u32', batch: 'u32', reverse: 'u32', hidden: 'u32', gates: 'u32' },
   threads: ({ hidden, gates }) => Math.ceil((gates * hidden) / 4) * Math.ceil(hidden / 4),
   functions: `fn at(s: u32, steps: u32, reverse: u32) -> u32 { return select(s, steps - 1u - s, reverse == 1u); }`,
   body: `  let GH = gates * hidden;
@@ -394,7 +405,7 @@ export const weightGradWgsl: WgslKernel<WeightGradParams> = {
         let j = j0 + c;
         if (j < hidden) {
           if (s == 0u) { pv[c] = h0[b * hidden + j]; }
-          else { pv[c] = states[(at(s - 1u, steps, reverse) * batch + b) * width + j]; }
+          else { pv[c] = states[(at(s - 1u, steps, reverse) * batch + b) * hidden + j]; }
         }
       }
       for (var a = 0u; a < 4u; a++) {

@@ -152,12 +152,15 @@ function runDirection(
   return scope(() => {
     const batch = h0.shape[0]!;
     const numSteps = projected.shape[0]! / batch;
-    if (path !== 'steps') {
-      const attrs = { mode: spec.mode, nonlinearity: spec.nonlinearity ?? 'tanh', reverse };
-      const run = path === 'kernel' ? recurrentKernelSequence : recurrentSequence;
-      const states = run(attrs, projected, w, h0, c0);
-      // The final state is the last step processed: the first in time for a reverse run.
-      const last = reverse ? 0 : numSteps - 1;
+    // The final state is the last step processed: the first in time for a reverse run.
+    const last = reverse ? 0 : numSteps - 1;
+    const attrs = { mode: spec.mode, nonlinearity: spec.nonlinearity ?? 'tanh', reverse };
+    if (path === 'kernel') {
+      const { states, cN } = recurrentKernelSequence(attrs, projected, w, h0, c0);
+      return cN === undefined ? { output: states, h: timeStep(states, last) } : { output: states, h: timeStep(states, last), c: cN };
+    }
+    if (path === 'sequence') {
+      const states = recurrentSequence(attrs, projected, w, h0, c0);
       if (spec.mode !== 'lstm') return { output: states, h: timeStep(states, last) };
       const hidden = h0.shape[1]!;
       const hs = slice(states, 2, 0, hidden);
@@ -178,9 +181,10 @@ function runDirection(
   });
 }
 
-/** Row k of a [rows, batch, hidden] state as [batch, hidden]. */
+/** Row k of a [rows, batch, hidden] state as [batch, hidden] (a view when there is one row). */
 function stateRow(state: Tensor, k: number): Tensor {
-  return reshape(slice(state, 0, k, k + 1), state.shape.slice(1));
+  const row = state.shape[0] === 1 ? state : slice(state, 0, k, k + 1);
+  return reshape(row, state.shape.slice(1));
 }
 
 /** Throws a ShapeError naming the first input that does not fit `spec`. */

@@ -6,9 +6,14 @@
  * pre-activation gradient and the initial state's, one forms W_hh's (and the GRU's b_hh's) gradient
  * over all steps. Outputs and gradients equal `recurrentSequence` (sequence.ts) and the step-by-step
  * composition (packages/rnn/test/sequence-kernel.test.ts checks all three on every device).
+ *
+ * The LSTM's final cell state is a second tape entry over the same inputs, so that the hidden states
+ * need no slicing out of a combined tensor. Its rule runs the same backward from the cell state's
+ * gradient alone; as gradients add, the two entries together give the whole gradient. In training the
+ * final state is only carried to the next batch, detached, and that rule never runs.
  */
 import { noGrad, registerGradient } from '@tinytape/autograd';
-import { type Tensor, recordOp } from '@tinytape/tensor';
+import { type Tensor, recordOp, zeros } from '@tinytape/tensor';
 import { type SequenceParams, recurrentWeightGrad, sequenceBackward, sequenceForward } from '../kernels/sequence-kernels.ts';
 import type { StepWeights } from './cells.ts';
 import type { SequenceAttrs } from './sequence.ts';
@@ -19,32 +24,54 @@ function paramsOf(attrs: SequenceAttrs, xp: Tensor, h0: Tensor): SequenceParams 
   return { steps: xp.shape[0]! / batch, batch, hidden, reverse: attrs.reverse ? 1 : 0, relu: attrs.nonlinearity === 'relu' ? 1 : 0 };
 }
 
+/** What `recurrentKernelSequence` returns. */
+export interface KernelSequence {
+  /** [numSteps, batch, hidden]: every hidden state, in time order. */
+  states: Tensor;
+  /** The LSTM's final cell state [batch, hidden]. */
+  cN?: Tensor;
+}
+
 /**
- * Runs one recurrent layer in one direction over a whole sequence in one kernel. Takes and returns
- * what `recurrentSequence` does: xp [numSteps*batch, gates*hidden] time-major (both biases folded in
- * for RNN and LSTM, b_ih only for the GRU), the initial states, and [numSteps, batch, hidden] states in
- * time order ([numSteps, batch, 2*hidden], h then c, for the LSTM).
+ * Runs one recurrent layer in one direction over a whole sequence in one kernel. xp is
+ * [numSteps*batch, gates*hidden] time-major (both biases folded in for RNN and LSTM, b_ih only for the
+ * GRU); h0 (and the LSTM's c0) [batch, hidden].
  */
-export function recurrentKernelSequence(attrs: SequenceAttrs, xp: Tensor, w: StepWeights, h0: Tensor, c0?: Tensor): Tensor {
+export function recurrentKernelSequence(attrs: SequenceAttrs, xp: Tensor, w: StepWeights, h0: Tensor, c0?: Tensor): KernelSequence {
   const params = paramsOf(attrs, xp, h0);
   const extra = attrs.mode === 'gru' ? w.bHh : attrs.mode === 'lstm' ? c0 : undefined;
-  const [states, saved] = noGrad(() => sequenceForward(attrs.mode, params, xp, w.wHh, h0, extra));
+  const out = noGrad(() => sequenceForward(attrs.mode, params, xp, w.wHh, h0, extra));
   // The saved gates ride along as the last input, so the tape keeps them until backward has run.
   const inputs = [xp, w.wHh, h0];
   if (extra !== undefined) inputs.push(extra);
-  if (saved !== null) inputs.push(saved);
-  return recordOp('recurrentKernel', inputs, states, { ...attrs });
+  if (out.saved !== null) inputs.push(out.saved);
+  const states = recordOp('recurrentKernel', inputs, out.states, { ...attrs });
+  if (out.cN === undefined) return { states };
+  // The weight gradient reads the hidden states, so they are an input of the cell state's entry too.
+  return { states, cN: recordOp('recurrentKernelCell', [...inputs, out.states], out.cN, { ...attrs }) };
 }
 
-registerGradient('recurrentKernel', (g, { inputs, output, attrs }) => {
-  const a = attrs as unknown as SequenceAttrs;
+/**
+ * Gradients of xp, W_hh, h0 and the extra input (b_hh or c0) from the states' gradient `g` or, for
+ * the LSTM's final cell state, from that state's gradient `dcN`.
+ */
+function sequenceGradients(attrs: SequenceAttrs, inputs: Tensor[], states: Tensor, g: Tensor, dcN?: Tensor): (Tensor | null)[] {
   const [xp, wHh, h0, extra, saved] = inputs as [Tensor, Tensor, Tensor, Tensor | undefined, Tensor | undefined];
-  const params = paramsOf(a, xp, h0);
-  const initial = a.mode === 'lstm' ? extra! : h0;
-  const grads = sequenceBackward(a.mode, params, g, wHh, output, saved ?? null, initial);
-  const [dW, db] = recurrentWeightGrad(a.mode, params, grads.dHp, output, h0);
+  const params = paramsOf(attrs, xp, h0);
+  const initial = attrs.mode === 'lstm' ? extra! : h0;
+  const grads = sequenceBackward(attrs.mode, params, g, wHh, states, saved ?? null, initial, dcN);
+  const [dW, db] = recurrentWeightGrad(attrs.mode, params, grads.dHp, states, h0);
   const dh0 = h0.requiresGrad ? grads.dh0 : null;
-  if (a.mode === 'rnn') return [grads.dXp, dW, dh0];
-  if (a.mode === 'gru') return [grads.dXp, dW, dh0, db, null];
+  if (attrs.mode === 'rnn') return [grads.dXp, dW, dh0];
+  if (attrs.mode === 'gru') return [grads.dXp, dW, dh0, db, null];
   return [grads.dXp, dW, dh0, extra!.requiresGrad ? grads.dc0! : null, null];
+}
+
+registerGradient('recurrentKernel', (g, { inputs, output, attrs }) => sequenceGradients(attrs as unknown as SequenceAttrs, inputs, output, g));
+
+registerGradient('recurrentKernelCell', (g, { inputs, attrs }) => {
+  const states = inputs[inputs.length - 1]!;
+  // No gradient reaches the hidden states along this entry: zeros in their place.
+  const none = zeros(states.shape, { device: states.device });
+  return [...sequenceGradients(attrs as unknown as SequenceAttrs, inputs.slice(0, -1), states, none, g), null];
 });

@@ -148,7 +148,9 @@ export function copy(ctx: GpuContext, src: GpuBuf, dst: GpuBuf, p: CopyParams): 
     return;
   }
   const contiguous = rank === 1 && strides[0]![0] === 1 && strides[1]![0] === 1;
-  const fullDst = contiguous && p.dstOffset === 0;
+  // A copy whose destination is laid out contiguously from offset 0 (a slice's fresh output, say)
+  // writes every one of dst's first `size` elements, whatever the source's strides.
+  const fullDst = p.dstOffset === 0 && denselyCovers(p.shape, p.dstStrides);
   ctx.run({
     key: contiguous ? 'copy:contiguous' : `copy:r${rank}`,
     source: () => `${prelude([['src', 'r', 'u32'], ['dst', 'w', 'u32']])}
@@ -157,8 +159,17 @@ ${MAIN_1D}
 ${contiguous ? '  dst[u32(pi(2)) + idx] = src[u32(pi(1)) + idx];' : `${offsetsCode(rank)}  dst[o1] = src[o0];`}
 }`,
     params: stridedParams(p.size, shape, strides[0]!, strides[1]!, p.srcOffset, p.dstOffset),
-    // Only a contiguous copy from offset 0 is known to overwrite dst's leading elements.
     bindings: [{ buf: src, access: 'r' }, { buf: dst, access: 'w', covers: fullDst ? p.size : 0 }],
     groups: grid1d(p.size),
   });
+}
+
+/** Whether `strides` are the row-major strides of `shape` (size-1 axes may have any stride). */
+function denselyCovers(shape: readonly number[], strides: readonly number[]): boolean {
+  let expected = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (shape[i]! !== 1 && strides[i] !== expected) return false;
+    expected *= shape[i]!;
+  }
+  return true;
 }
