@@ -17,11 +17,14 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 /** Time of the s-th step processed. */
 const timeAt = (s: number, steps: number, reverse: number) => (reverse === 1 ? steps - 1 - s : s);
 
-/** Σ_i W[row, i]·h[at + i]: one row of the recurrent product. */
-function rowDot(w: Float32Array, row: number, h: Float32Array, at: number, hidden: number): number {
+/**
+ * Σ_i W[row, i]·h[at + i]: one row of the recurrent product, read from W_hhᵀ [H, G·H] (the forward
+ * kernels take the weight transposed, for the GPU's sake: see sequence-wgsl.ts).
+ */
+function rowDot(wT: Float32Array, row: number, h: Float32Array, at: number, hidden: number): number {
   let acc = 0;
-  const base = row * hidden;
-  for (let i = 0; i < hidden; i++) acc += w[base + i]! * h[at + i]!;
+  const stride = wT.length / hidden;
+  for (let i = 0; i < hidden; i++) acc += wT[i * stride + row]! * h[at + i]!;
   return acc;
 }
 
@@ -32,7 +35,7 @@ function columnDot(w: Float32Array, j: number, d: Float32Array, at: number, rows
   return acc;
 }
 
-/** RNN forward: h_t = act(xp_t + W·h_prev). Inputs xp, w, h0; output states [T, B, H]. */
+/** RNN forward: h_t = act(xp_t + W·h_prev). Inputs xp, wT (W_hhᵀ), h0; output states [T, B, H]. */
 export function rnnForwardHost({ inputs: [xp, w, h0], outputs: [states], params }: HostKernelArgs<SequenceParams>): void {
   const { steps, batch, hidden: H, reverse, relu } = params;
   for (let b = 0; b < batch; b++) {
@@ -50,7 +53,7 @@ export function rnnForwardHost({ inputs: [xp, w, h0], outputs: [states], params 
   }
 }
 
-/** GRU forward (PyTorch's n-gate form). Inputs xp, w, bias (b_hh), h0; outputs states, saved. */
+/** GRU forward (PyTorch's n-gate form). Inputs xp, wT, bias (b_hh), h0; outputs states, saved. */
 export function gruForwardHost({ inputs: [xp, w, bias, h0], outputs: [states, saved], params }: HostKernelArgs<SequenceParams>): void {
   const { steps, batch, hidden: H, reverse } = params;
   for (let b = 0; b < batch; b++) {
@@ -79,7 +82,7 @@ export function gruForwardHost({ inputs: [xp, w, bias, h0], outputs: [states, sa
   }
 }
 
-/** LSTM forward. Inputs xp (both biases folded in), w, h0, c0; outputs states, saved, cN. */
+/** LSTM forward. Inputs xp (both biases folded in), wT, h0, c0; outputs states, saved, cN. */
 export function lstmForwardHost({ inputs: [xp, w, h0, c0], outputs: [states, saved, cN], params }: HostKernelArgs<SequenceParams>): void {
   const { steps, batch, hidden: H, reverse } = params;
   for (let b = 0; b < batch; b++) {

@@ -6,7 +6,7 @@
  * sequence-wgsl.ts for WebGPU. They are not recorded on the tape themselves: layers/sequence-kernel.ts
  * records the sequence as one op and calls the backward kernels from its gradient rule.
  */
-import { type Tensor, defineKernel, runKernel } from '@tinytape/tensor';
+import { type Tensor, defineKernel, runKernel, transpose } from '@tinytape/tensor';
 import type { CellKind } from '../layers/cells.ts';
 import {
   type LstmBackwardParams, type SequenceParams, type WeightGradParams, gruBackwardHost, gruForwardHost, lstmBackwardHost, lstmForwardHost, rnnBackwardHost,
@@ -23,14 +23,14 @@ const common = { writesAll: true } as const;
 
 const forwardKernels = {
   rnn: defineKernel<SequenceParams>({
-    ...common, name: 'rnnSequence', inputs: ['xp', 'w', 'h0'], outputs: ['states'], reference: rnnForwardHost, webgpu: rnnForwardWgsl,
+    ...common, name: 'rnnSequence', inputs: ['xp', 'wT', 'h0'], outputs: ['states'], reference: rnnForwardHost, webgpu: rnnForwardWgsl,
   }),
   gru: defineKernel<SequenceParams>({
-    ...common, name: 'gruSequence', inputs: ['xp', 'w', 'bias', 'h0'], outputs: ['states', 'saved'], reference: gruForwardHost,
+    ...common, name: 'gruSequence', inputs: ['xp', 'wT', 'bias', 'h0'], outputs: ['states', 'saved'], reference: gruForwardHost,
     webgpu: gruForwardWgsl,
   }),
   lstm: defineKernel<SequenceParams>({
-    ...common, name: 'lstmSequence', inputs: ['xp', 'w', 'h0', 'c0'], outputs: ['states', 'saved', 'cN'], reference: lstmForwardHost,
+    ...common, name: 'lstmSequence', inputs: ['xp', 'wT', 'h0', 'c0'], outputs: ['states', 'saved', 'cN'], reference: lstmForwardHost,
     webgpu: lstmForwardWgsl,
   }),
 };
@@ -69,16 +69,20 @@ export interface SequenceOutputs {
   cN?: Tensor;
 }
 
-/** Runs a layer's recurrence over all steps. `extra` is b_hh for the GRU and c0 for the LSTM. */
+/**
+ * Runs a layer's recurrence over all steps. `extra` is b_hh for the GRU and c0 for the LSTM. The
+ * kernels read W_hh transposed (see sequence-wgsl.ts): one transposing copy, then the recurrence.
+ */
 export function sequenceForward(mode: CellKind, params: SequenceParams, xp: Tensor, wHh: Tensor, h0: Tensor, extra?: Tensor): SequenceOutputs {
   const { steps, batch, hidden } = params;
+  const wT = transpose(wHh);
   const states = [steps, batch, hidden];
-  if (mode === 'rnn') return { states: runKernel(forwardKernels.rnn, [xp, wHh, h0], [states], params)[0]!, saved: null };
+  if (mode === 'rnn') return { states: runKernel(forwardKernels.rnn, [xp, wT, h0], [states], params)[0]!, saved: null };
   if (mode === 'gru') {
-    const [out, saved] = runKernel(forwardKernels.gru, [xp, wHh, extra!, h0], [states, [steps * batch, 4 * hidden]], params);
+    const [out, saved] = runKernel(forwardKernels.gru, [xp, wT, extra!, h0], [states, [steps * batch, 4 * hidden]], params);
     return { states: out!, saved: saved! };
   }
-  const [out, saved, cN] = runKernel(forwardKernels.lstm, [xp, wHh, h0, extra!], [states, [steps * batch, 5 * hidden], [batch, hidden]], params);
+  const [out, saved, cN] = runKernel(forwardKernels.lstm, [xp, wT, h0, extra!], [states, [steps * batch, 5 * hidden], [batch, hidden]], params);
   return { states: out!, saved: saved!, cN: cN! };
 }
 

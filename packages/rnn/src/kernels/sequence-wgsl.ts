@@ -8,7 +8,9 @@
  * threads share the hidden units, UNITS each (unit j = lane + u·LANES), so any hidden size runs: at
  * H = 256 one unit per thread, at 512 / 1,024 / 2,048 two / four / eight. The state the next step
  * multiplies by W_hh lives in workgroup memory (H floats per row, at most 4,096 floats per workgroup:
- * the 16 KiB every adapter has); W_hh is read from storage each step (it stays in the GPU's cache).
+ * the 16 KiB every adapter has); W_hh is read from storage each step (it stays in the GPU's cache),
+ * transposed for the forward kernels so that adjacent threads (adjacent units) read adjacent
+ * addresses: coalesced on a GPU, vector loads on a software adapter.
  * Between steps there are only workgroup barriers, which every thread reaches (idle threads of a
  * partial workgroup included), as WGSL's uniformity rules require.
  *
@@ -34,15 +36,34 @@ export interface SequenceShape {
 }
 
 /**
- * The thread layout for `hidden` units and `batch` rows. On a GPU each workgroup takes one row (as many
- * workgroups as rows keep the GPU's cores busy). A software adapter runs each workgroup as a loop on
- * one CPU thread, where barriers cost dearly: it gets fewer, fuller workgroups (about two, one per core).
+ * The thread layout for `hidden` units and `batch` rows. On a GPU each workgroup takes one row with
+ * up to 256 threads (as many workgroups as rows keep the GPU's cores busy). A software adapter runs
+ * each workgroup as a loop on one CPU thread, where barriers and workgroup-memory reads cost dearly:
+ * it gets 32 threads per row with several units each (each h read from workgroup memory then feeds
+ * several units) and fewer, fuller workgroups (about two, one per core).
  */
 export function sequenceShape(hidden: number, batch: number, target: WgslTarget): SequenceShape {
-  const lanes = Math.min(256, Math.ceil(hidden / 32) * 32);
+  const lanes = Math.min(target.software ? 32 : 256, Math.ceil(hidden / 32) * 32);
   const fit = Math.max(1, Math.min(Math.floor(256 / lanes), Math.floor(WORKGROUP_FLOATS / hidden)));
   const rows = target.software ? Math.max(1, Math.min(fit, Math.ceil(batch / 2))) : 1;
   return { lanes, rows, units: Math.ceil(hidden / lanes) };
+}
+
+/**
+ * WGSL adding Σ_i W[g·H + j, i]·h_i into accumulator `names[g]` for each of the thread's units j,
+ * reading W_hhᵀ (`wT`, [H, G·H]). The loop over i is outermost so that each h_i, read once from
+ * workgroup memory, feeds every unit; a unit past H reads a valid address (clamped) and is never used.
+ */
+function recurrentProduct(names: readonly string[]): string {
+  return `    ${names.map((n) => `var ${n} = array<f32, UNITS>();`).join('\n    ')}
+    for (var i = 0u; i < H; i++) {
+      let h = shared_[base + i];
+      let col = i * ${names.length}u * H;
+      for (var u = 0u; u < UNITS; u++) {
+        let j = min(lane + u * LANES, H - 1u);
+        ${names.map((n, g) => `${n}[u] += wT[col + ${g}u * H + j] * h;`).join('\n        ')}
+      }
+    }`;
 }
 
 /** Whether the kernels can run a layer of `hidden` units (one row's state must fit workgroup memory). */
@@ -76,7 +97,7 @@ const PREAMBLE = `  let slot = lid / LANES;
   let live = b < batch;
   let base = slot * H;`;
 
-/** RNN forward: buffers xp, w, h0 -> states. */
+/** RNN forward: buffers xp, wT (W_hhᵀ), h0 -> states. */
 export const rnnForwardWgsl: WgslKernel<SequenceParams> = {
   ...layout,
   functions: COMMON,
@@ -88,13 +109,12 @@ export const rnnForwardWgsl: WgslKernel<SequenceParams> = {
   workgroupBarrier();
   for (var s = 0u; s < steps; s++) {
     let row = at(s, steps, reverse) * batch + b;
+${recurrentProduct(['acc'])}
     var next: array<f32, UNITS>;
     for (var u = 0u; u < UNITS; u++) {
       let j = lane + u * LANES;
       if (live && j < H) {
-        var acc = 0.0;
-        for (var i = 0u; i < H; i++) { acc += w[j * H + i] * shared_[base + i]; }
-        let a = xp[row * H + j] + acc;
+        let a = xp[row * H + j] + acc[u];
         next[u] = select(th(a), max(a, 0.0), relu == 1u);
         states[row * H + j] = next[u];
       }
@@ -108,7 +128,7 @@ export const rnnForwardWgsl: WgslKernel<SequenceParams> = {
   }`,
 };
 
-/** GRU forward: buffers xp, w, bias, h0 -> states, saved (r, z, n, W_hn·h + b_hn). */
+/** GRU forward: buffers xp, wT, bias, h0 -> states, saved (r, z, n, W_hn·h + b_hn). */
 export const gruForwardWgsl: WgslKernel<SequenceParams> = {
   ...layout,
   functions: COMMON,
@@ -120,22 +140,14 @@ export const gruForwardWgsl: WgslKernel<SequenceParams> = {
   workgroupBarrier();
   for (var s = 0u; s < steps; s++) {
     let row = at(s, steps, reverse) * batch + b;
+${recurrentProduct(['pr', 'pz', 'pn'])}
     var next: array<f32, UNITS>;
     for (var u = 0u; u < UNITS; u++) {
       let j = lane + u * LANES;
       if (live && j < H) {
-        var hr = 0.0;
-        var hz = 0.0;
-        var hn = 0.0;
-        for (var i = 0u; i < H; i++) {
-          let h = shared_[base + i];
-          hr += w[j * H + i] * h;
-          hz += w[(H + j) * H + i] * h;
-          hn += w[(2u * H + j) * H + i] * h;
-        }
-        hr += bias[j];
-        hz += bias[H + j];
-        hn += bias[2u * H + j];
+        let hr = pr[u] + bias[j];
+        let hz = pz[u] + bias[H + j];
+        let hn = pn[u] + bias[2u * H + j];
         let x = row * 3u * H + j;
         let r = sig(xp[x] + hr);
         let z = sig(xp[x + H] + hz);
@@ -158,7 +170,7 @@ export const gruForwardWgsl: WgslKernel<SequenceParams> = {
   }`,
 };
 
-/** LSTM forward: buffers xp, w, h0, c0 -> states, saved (i, f, g, o, c), cN. */
+/** LSTM forward: buffers xp, wT, h0, c0 -> states, saved (i, f, g, o, c), cN. */
 export const lstmForwardWgsl: WgslKernel<SequenceParams> = {
   ...layout,
   functions: COMMON,
@@ -174,26 +186,16 @@ export const lstmForwardWgsl: WgslKernel<SequenceParams> = {
   workgroupBarrier();
   for (var s = 0u; s < steps; s++) {
     let row = at(s, steps, reverse) * batch + b;
+${recurrentProduct(['pi', 'pf', 'pg', 'po'])}
     var next: array<f32, UNITS>;
     for (var u = 0u; u < UNITS; u++) {
       let j = lane + u * LANES;
       if (live && j < H) {
         let x = row * 4u * H + j;
-        var pi = xp[x];
-        var pf = xp[x + H];
-        var pg = xp[x + 2u * H];
-        var po = xp[x + 3u * H];
-        for (var i = 0u; i < H; i++) {
-          let h = shared_[base + i];
-          pi += w[j * H + i] * h;
-          pf += w[(H + j) * H + i] * h;
-          pg += w[(2u * H + j) * H + i] * h;
-          po += w[(3u * H + j) * H + i] * h;
-        }
-        let gi = sig(pi);
-        let gf = sig(pf);
-        let gg = th(pg);
-        let go = sig(po);
+        let gi = sig(xp[x] + pi[u]);
+        let gf = sig(xp[x + H] + pf[u]);
+        let gg = th(xp[x + 2u * H] + pg[u]);
+        let go = sig(xp[x + 3u * H] + po[u]);
         c[u] = gf * c[u] + gi * gg;
         next[u] = go * th(c[u]);
         states[row * H + j] = next[u];
@@ -220,7 +222,7 @@ export const lstmForwardWgsl: WgslKernel<SequenceParams> = {
 
 /**
  * Adds Wᵀ·d for gate block GATE into acc: every thread shares its units' d through workgroup memory,
- * then reads W_hh's column j (adjacent threads, adjacent addresses).
+ * then reads W_hh's column j (adjacent threads, adjacent addresses); each d_k read feeds every unit.
  */
 function carryBlock(gate: string, values: string): string {
   return `    workgroupBarrier();
@@ -229,13 +231,10 @@ function carryBlock(gate: string, values: string): string {
       if (live && j < H) { shared_[base + j] = ${values}[u]; }
     }
     workgroupBarrier();
-    for (var u = 0u; u < UNITS; u++) {
-      let j = lane + u * LANES;
-      if (live && j < H) {
-        var part = 0.0;
-        for (var k = 0u; k < H; k++) { part += w[(${gate} * H + k) * H + j] * shared_[base + k]; }
-        acc[u] += part;
-      }
+    for (var k = 0u; k < H; k++) {
+      let d = shared_[base + k];
+      let wRow = (${gate} * H + k) * H;
+      for (var u = 0u; u < UNITS; u++) { acc[u] += w[wRow + min(lane + u * LANES, H - 1u)] * d; }
     }`;
 }
 
