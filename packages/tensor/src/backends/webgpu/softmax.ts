@@ -5,8 +5,9 @@
  * - 'thread': one thread per row walking its columns (short rows, e.g. a 28-character vocabulary);
  * - 'wg': one 256-thread workgroup per row, max and sum reduced in workgroup memory (long rows).
  *
- * crossEntropy runs two dispatches: per-row losses into a scratch buffer, then one workgroup sums them
- * and divides by rows. crossEntropyBackward reads g = gradOut[0] on the device (no readback).
+ * crossEntropy runs one dispatch for a small batch of short rows (one workgroup: every row's loss and
+ * their mean), else two: per-row losses into a scratch buffer, then one workgroup sums them and divides
+ * by rows. crossEntropyBackward reads g = gradOut[0] on the device (no readback).
  *
  * Parameter words: 0 rows, 1 cols, 2 scale (f32: 1/rows for the cross-entropy kernels).
  */
@@ -133,7 +134,54 @@ export function softmax(ctx: GpuContext, x: GpuBuf, out: GpuBuf, rows: number, c
   rowKernel(ctx, log ? 'logSoftmax' : 'softmax', [x], out, rows, cols, 1);
 }
 
+/**
+ * Up to this many rows of short logits, one workgroup computes every row's loss and their mean in one
+ * dispatch (a character model's batch: 1,120 rows of 28). Beyond it, or for long rows, the loss takes
+ * one dispatch per row block and a second for the mean, so that the rows run in parallel.
+ */
+const SINGLE_PASS_ROWS = 16384;
+
+/** Mean cross-entropy in one workgroup: each thread sums the losses of rows lid, lid + WG, ... */
+function meanLossSource(): string {
+  return `${prelude(bindingsFor('ceRows'))}
+var<workgroup> sv: array<f32, ${WG}>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(local_invocation_index) lid: u32) {
+  let rows = p(0);
+  let cols = p(1);
+  var total = 0.0;
+  for (var row = lid; row < rows; row += ${WG}u) {
+    let base = row * cols;
+    var mx = ${NEG_INF};
+    for (var i = 0u; i < cols; i++) { mx = max(mx, x[base + i]); }
+    var sum = 0.0;
+    for (var i = 0u; i < cols; i++) { sum = sum + exp(x[base + i] - mx); }
+    let t = targets[row];
+    var loss = ${NAN};
+    if (t >= 0 && u32(t) < cols) { loss = log(sum) + mx - x[base + u32(t)]; }
+    total = total + loss;
+  }
+  sv[lid] = total;
+  workgroupBarrier();
+  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
+    if (lid < s) { sv[lid] = sv[lid] + sv[lid + s]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { out[0] = sv[0] * pf(2); }
+}`;
+}
+
 export function crossEntropy(ctx: GpuContext, logits: GpuBuf, targets: GpuBuf, out: GpuBuf, rows: number, cols: number): void {
+  if (cols <= 64 && rows <= SINGLE_PASS_ROWS) {
+    ctx.run({
+      key: 'ceMean',
+      source: meanLossSource,
+      params: [rows, cols, f32bits(rows > 0 ? 1 / rows : 0)],
+      bindings: [{ buf: logits, access: 'r' }, { buf: targets, access: 'r' }, { buf: out, access: 'w', covers: 1 }],
+      groups: [1, 1, 1],
+    });
+    return;
+  }
   const losses = ctx.alloc(rows, false);
   rowKernel(ctx, 'ceRows', [logits, targets], losses, rows, cols, 1);
   ctx.run({
