@@ -5,7 +5,8 @@
 //
 // Layouts (time-major, as the layer stores them): xp [T·B, G·H]; states [T, B, H] (every h); saved
 // holds what backward needs, [T·B, 4H] for the GRU (r, z, n, W_hn·h + b_hn) and [T·B, 5H] for the
-// LSTM (i, f, g, o, c); W_hh [G·H, H]. The LSTM's forward also writes its final cell state cN [B, H].
+// LSTM (i, f, g, o, c); W_hh [G·H, H]. The forward kernels also write the final hidden state hN
+// [B, H] (and the LSTM its final cell state cN), so that the layer needs no copy to carry them.
 import type { HostKernelArgs } from '@tinytape/tensor';
 
 /** Sizes every sequence kernel takes. `reverse` and `relu` are 0 or 1 (they are shader uniforms). */
@@ -35,8 +36,8 @@ function columnDot(w: Float32Array, j: number, d: Float32Array, at: number, rows
   return acc;
 }
 
-/** RNN forward: h_t = act(xp_t + W·h_prev). Inputs xp, wT (W_hhᵀ), h0; output states [T, B, H]. */
-export function rnnForwardHost({ inputs: [xp, w, h0], outputs: [states], params }: HostKernelArgs<SequenceParams>): void {
+/** RNN forward: h_t = act(xp_t + W·h_prev). Inputs xp, wT (W_hhᵀ), h0; outputs states [T, B, H], hN. */
+export function rnnForwardHost({ inputs: [xp, w, h0], outputs: [states, hN], params }: HostKernelArgs<SequenceParams>): void {
   const { steps, batch, hidden: H, reverse, relu } = params;
   for (let b = 0; b < batch; b++) {
     let prev = h0!;
@@ -50,11 +51,12 @@ export function rnnForwardHost({ inputs: [xp, w, h0], outputs: [states], params 
       prev = states!;
       prevAt = row * H;
     }
+    for (let j = 0; j < H; j++) hN![b * H + j] = prev[prevAt + j]!;
   }
 }
 
-/** GRU forward (PyTorch's n-gate form). Inputs xp, wT, bias (b_hh), h0; outputs states, saved. */
-export function gruForwardHost({ inputs: [xp, w, bias, h0], outputs: [states, saved], params }: HostKernelArgs<SequenceParams>): void {
+/** GRU forward (PyTorch's n-gate form). Inputs xp, wT, bias (b_hh), h0; outputs states, saved, hN. */
+export function gruForwardHost({ inputs: [xp, w, bias, h0], outputs: [states, saved, hN], params }: HostKernelArgs<SequenceParams>): void {
   const { steps, batch, hidden: H, reverse } = params;
   for (let b = 0; b < batch; b++) {
     let prev = h0!;
@@ -79,11 +81,12 @@ export function gruForwardHost({ inputs: [xp, w, bias, h0], outputs: [states, sa
       prev = states!;
       prevAt = row * H;
     }
+    for (let j = 0; j < H; j++) hN![b * H + j] = prev[prevAt + j]!;
   }
 }
 
-/** LSTM forward. Inputs xp (both biases folded in), wT, h0, c0; outputs states, saved, cN. */
-export function lstmForwardHost({ inputs: [xp, w, h0, c0], outputs: [states, saved, cN], params }: HostKernelArgs<SequenceParams>): void {
+/** LSTM forward. Inputs xp (both biases folded in), wT, h0, c0; outputs states, saved, hN, cN. */
+export function lstmForwardHost({ inputs: [xp, w, h0, c0], outputs: [states, saved, hN, cN], params }: HostKernelArgs<SequenceParams>): void {
   const { steps, batch, hidden: H, reverse } = params;
   for (let b = 0; b < batch; b++) {
     let prev = h0!;
@@ -112,7 +115,10 @@ export function lstmForwardHost({ inputs: [xp, w, h0, c0], outputs: [states, sav
       prevC = saved!;
       prevCAt = at + 4 * H;
     }
-    for (let j = 0; j < H; j++) cN![b * H + j] = prevC[prevCAt + j]!;
+    for (let j = 0; j < H; j++) {
+      hN![b * H + j] = prev[prevAt + j]!;
+      cN![b * H + j] = prevC[prevCAt + j]!;
+    }
   }
 }
 

@@ -23,14 +23,14 @@ const common = { writesAll: true } as const;
 
 const forwardKernels = {
   rnn: defineKernel<SequenceParams>({
-    ...common, name: 'rnnSequence', inputs: ['xp', 'wT', 'h0'], outputs: ['states'], reference: rnnForwardHost, webgpu: rnnForwardWgsl,
+    ...common, name: 'rnnSequence', inputs: ['xp', 'wT', 'h0'], outputs: ['states', 'hN'], reference: rnnForwardHost, webgpu: rnnForwardWgsl,
   }),
   gru: defineKernel<SequenceParams>({
-    ...common, name: 'gruSequence', inputs: ['xp', 'wT', 'bias', 'h0'], outputs: ['states', 'saved'], reference: gruForwardHost,
+    ...common, name: 'gruSequence', inputs: ['xp', 'wT', 'bias', 'h0'], outputs: ['states', 'saved', 'hN'], reference: gruForwardHost,
     webgpu: gruForwardWgsl,
   }),
   lstm: defineKernel<SequenceParams>({
-    ...common, name: 'lstmSequence', inputs: ['xp', 'wT', 'h0', 'c0'], outputs: ['states', 'saved', 'cN'], reference: lstmForwardHost,
+    ...common, name: 'lstmSequence', inputs: ['xp', 'wT', 'h0', 'c0'], outputs: ['states', 'saved', 'hN', 'cN'], reference: lstmForwardHost,
     webgpu: lstmForwardWgsl,
   }),
 };
@@ -65,6 +65,8 @@ export interface SequenceOutputs {
   states: Tensor;
   /** What backward needs besides the states (GRU and LSTM): [T·B, 4H] or the LSTM's [T·B, 5H]. */
   saved: Tensor | null;
+  /** The final hidden state [B, H] (of the last step processed). */
+  hN: Tensor;
   /** The LSTM's final cell state [B, H]. */
   cN?: Tensor;
 }
@@ -77,13 +79,17 @@ export function sequenceForward(mode: CellKind, params: SequenceParams, xp: Tens
   const { steps, batch, hidden } = params;
   const wT = transpose(wHh);
   const states = [steps, batch, hidden];
-  if (mode === 'rnn') return { states: runKernel(forwardKernels.rnn, [xp, wT, h0], [states], params)[0]!, saved: null };
-  if (mode === 'gru') {
-    const [out, saved] = runKernel(forwardKernels.gru, [xp, wT, extra!, h0], [states, [steps * batch, 4 * hidden]], params);
-    return { states: out!, saved: saved! };
+  const state = [batch, hidden];
+  if (mode === 'rnn') {
+    const [out, hN] = runKernel(forwardKernels.rnn, [xp, wT, h0], [states, state], params);
+    return { states: out!, saved: null, hN: hN! };
   }
-  const [out, saved, cN] = runKernel(forwardKernels.lstm, [xp, wT, h0, extra!], [states, [steps * batch, 5 * hidden], [batch, hidden]], params);
-  return { states: out!, saved: saved!, cN: cN! };
+  if (mode === 'gru') {
+    const [out, saved, hN] = runKernel(forwardKernels.gru, [xp, wT, extra!, h0], [states, [steps * batch, 4 * hidden], state], params);
+    return { states: out!, saved: saved!, hN: hN! };
+  }
+  const [out, saved, hN, cN] = runKernel(forwardKernels.lstm, [xp, wT, h0, extra!], [states, [steps * batch, 5 * hidden], state, state], params);
+  return { states: out!, saved: saved!, hN: hN!, cN: cN! };
 }
 
 /** What `sequenceBackward` gives: the input projection's gradient, the recurrent product's, and the initial states'. */

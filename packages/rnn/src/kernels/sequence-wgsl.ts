@@ -97,7 +97,7 @@ const PREAMBLE = `  let slot = lid / LANES;
   let live = b < batch;
   let base = slot * H;`;
 
-/** RNN forward: buffers xp, wT (W_hhᵀ), h0 -> states. */
+/** RNN forward: buffers xp, wT (W_hhᵀ), h0 -> states, hN (the final state). */
 export const rnnForwardWgsl: WgslKernel<SequenceParams> = {
   ...layout,
   functions: COMMON,
@@ -125,10 +125,14 @@ ${recurrentProduct(['acc'])}
       if (live && j < H) { shared_[base + j] = next[u]; }
     }
     workgroupBarrier();
+  }
+  for (var u = 0u; u < UNITS; u++) {
+    let j = lane + u * LANES;
+    if (live && j < H) { hN[b * H + j] = shared_[base + j]; }
   }`,
 };
 
-/** GRU forward: buffers xp, wT, bias, h0 -> states, saved (r, z, n, W_hn·h + b_hn). */
+/** GRU forward: buffers xp, wT, bias, h0 -> states, saved (r, z, n, W_hn·h + b_hn), hN. */
 export const gruForwardWgsl: WgslKernel<SequenceParams> = {
   ...layout,
   functions: COMMON,
@@ -167,10 +171,14 @@ ${recurrentProduct(['pr', 'pz', 'pn'])}
       if (live && j < H) { shared_[base + j] = next[u]; }
     }
     workgroupBarrier();
+  }
+  for (var u = 0u; u < UNITS; u++) {
+    let j = lane + u * LANES;
+    if (live && j < H) { hN[b * H + j] = shared_[base + j]; }
   }`,
 };
 
-/** LSTM forward: buffers xp, wT, h0, c0 -> states, saved (i, f, g, o, c), cN. */
+/** LSTM forward: buffers xp, wT, h0, c0 -> states, saved (i, f, g, o, c), hN, cN. */
 export const lstmForwardWgsl: WgslKernel<SequenceParams> = {
   ...layout,
   functions: COMMON,
@@ -216,7 +224,10 @@ ${recurrentProduct(['pi', 'pf', 'pg', 'po'])}
   }
   for (var u = 0u; u < UNITS; u++) {
     let j = lane + u * LANES;
-    if (live && j < H) { cN[b * H + j] = c[u]; }
+    if (live && j < H) {
+      hN[b * H + j] = shared_[base + j];
+      cN[b * H + j] = c[u];
+    }
   }`,
 };
 

@@ -156,8 +156,8 @@ function runDirection(
     const last = reverse ? 0 : numSteps - 1;
     const attrs = { mode: spec.mode, nonlinearity: spec.nonlinearity ?? 'tanh', reverse };
     if (path === 'kernel') {
-      const { states, cN } = recurrentKernelSequence(attrs, projected, w, h0, c0);
-      return cN === undefined ? { output: states, h: timeStep(states, last) } : { output: states, h: timeStep(states, last), c: cN };
+      const { states, hN, cN } = recurrentKernelSequence(attrs, projected, w, h0, c0);
+      return cN === undefined ? { output: states, h: hN } : { output: states, h: hN, c: cN };
     }
     if (path === 'sequence') {
       const states = recurrentSequence(attrs, projected, w, h0, c0);

@@ -7,13 +7,14 @@
  * over all steps. Outputs and gradients equal `recurrentSequence` (sequence.ts) and the step-by-step
  * composition (packages/rnn/test/sequence-kernel.test.ts checks all three on every device).
  *
- * The LSTM's final cell state is a second tape entry over the same inputs, so that the hidden states
- * need no slicing out of a combined tensor. Its rule runs the same backward from the cell state's
- * gradient alone; as gradients add, the two entries together give the whole gradient. In training the
- * final state is only carried to the next batch, detached, and that rule never runs.
+ * The kernel also writes the final states (hN, and the LSTM's cN), each recorded as a tape entry of its
+ * own over the same inputs, so that nothing is sliced or copied out of the states. Their rules run the
+ * same backward from that state's gradient alone; as gradients add, the entries together give the
+ * whole gradient. In training the final states are only carried to the next batch, detached, and those
+ * rules never run.
  */
 import { noGrad, registerGradient } from '@tinytape/autograd';
-import { type Tensor, recordOp, zeros } from '@tinytape/tensor';
+import { type Tensor, padSlice, recordOp, reshape, zeros } from '@tinytape/tensor';
 import { type SequenceParams, recurrentWeightGrad, sequenceBackward, sequenceForward } from '../kernels/sequence-kernels.ts';
 import type { StepWeights } from './cells.ts';
 import type { SequenceAttrs } from './sequence.ts';
@@ -28,6 +29,8 @@ function paramsOf(attrs: SequenceAttrs, xp: Tensor, h0: Tensor): SequenceParams 
 export interface KernelSequence {
   /** [numSteps, batch, hidden]: every hidden state, in time order. */
   states: Tensor;
+  /** The final hidden state [batch, hidden]: the last step processed (the first in time for a reverse run). */
+  hN: Tensor;
   /** The LSTM's final cell state [batch, hidden]. */
   cN?: Tensor;
 }
@@ -46,9 +49,10 @@ export function recurrentKernelSequence(attrs: SequenceAttrs, xp: Tensor, w: Ste
   if (extra !== undefined) inputs.push(extra);
   if (out.saved !== null) inputs.push(out.saved);
   const states = recordOp('recurrentKernel', inputs, out.states, { ...attrs });
-  if (out.cN === undefined) return { states };
-  // The weight gradient reads the hidden states, so they are an input of the cell state's entry too.
-  return { states, cN: recordOp('recurrentKernelCell', [...inputs, out.states], out.cN, { ...attrs }) };
+  // The weight gradient reads the hidden states, so they are an input of the final states' entries too.
+  const hN = recordOp('recurrentKernelFinal', [...inputs, out.states], out.hN, { ...attrs });
+  if (out.cN === undefined) return { states, hN };
+  return { states, hN, cN: recordOp('recurrentKernelCell', [...inputs, out.states], out.cN, { ...attrs }) };
 }
 
 /**
@@ -68,6 +72,15 @@ function sequenceGradients(attrs: SequenceAttrs, inputs: Tensor[], states: Tenso
 }
 
 registerGradient('recurrentKernel', (g, { inputs, output, attrs }) => sequenceGradients(attrs as unknown as SequenceAttrs, inputs, output, g));
+
+registerGradient('recurrentKernelFinal', (g, { inputs, attrs }) => {
+  const a = attrs as unknown as SequenceAttrs;
+  const states = inputs[inputs.length - 1]!;
+  // The final state's gradient, placed at the step it came from; zeros at every other step.
+  const last = a.reverse ? 0 : states.shape[0]! - 1;
+  const atLast = padSlice(reshape(g, [1, ...g.shape]), states.shape, 0, last);
+  return [...sequenceGradients(a, inputs.slice(0, -1), states, atLast), null];
+});
 
 registerGradient('recurrentKernelCell', (g, { inputs, attrs }) => {
   const states = inputs[inputs.length - 1]!;
