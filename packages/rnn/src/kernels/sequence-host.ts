@@ -9,8 +9,12 @@
 // [B, H] (and the LSTM its final cell state cN), so that the layer needs no copy to carry them.
 import type { HostKernelArgs } from '@tinytape/tensor';
 
-/** Sizes every sequence kernel takes. `reverse` and `relu` are 0 or 1 (they are shader uniforms). */
-export type SequenceParams = { steps: number; batch: number; hidden: number; reverse: number; relu: number };
+/**
+ * Sizes every sequence kernel takes. `reverse` and `relu` are 0 or 1 (they are shader uniforms);
+ * `origin` is where this layer and direction's initial state starts in h0 (and c0), which hold every
+ * layer and direction's ([layers·directions, B, H]), so that no row is copied out of them.
+ */
+export type SequenceParams = { steps: number; batch: number; hidden: number; reverse: number; relu: number; origin: number };
 
 const f = Math.fround;
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
@@ -38,10 +42,10 @@ function columnDot(w: Float32Array, j: number, d: Float32Array, at: number, rows
 
 /** RNN forward: h_t = act(xp_t + W·h_prev). Inputs xp, wT (W_hhᵀ), h0; outputs states [T, B, H], hN. */
 export function rnnForwardHost({ inputs: [xp, w, h0], outputs: [states, hN], params }: HostKernelArgs<SequenceParams>): void {
-  const { steps, batch, hidden: H, reverse, relu } = params;
+  const { steps, batch, hidden: H, reverse, origin, relu } = params;
   for (let b = 0; b < batch; b++) {
     let prev = h0!;
-    let prevAt = b * H;
+    let prevAt = origin + b * H;
     for (let s = 0; s < steps; s++) {
       const row = timeAt(s, steps, reverse) * batch + b;
       for (let j = 0; j < H; j++) {
@@ -57,10 +61,10 @@ export function rnnForwardHost({ inputs: [xp, w, h0], outputs: [states, hN], par
 
 /** GRU forward (PyTorch's n-gate form). Inputs xp, wT, bias (b_hh), h0; outputs states, saved, hN. */
 export function gruForwardHost({ inputs: [xp, w, bias, h0], outputs: [states, saved, hN], params }: HostKernelArgs<SequenceParams>): void {
-  const { steps, batch, hidden: H, reverse } = params;
+  const { steps, batch, hidden: H, reverse, origin } = params;
   for (let b = 0; b < batch; b++) {
     let prev = h0!;
-    let prevAt = b * H;
+    let prevAt = origin + b * H;
     for (let s = 0; s < steps; s++) {
       const row = timeAt(s, steps, reverse) * batch + b;
       const x = row * 3 * H;
@@ -87,12 +91,12 @@ export function gruForwardHost({ inputs: [xp, w, bias, h0], outputs: [states, sa
 
 /** LSTM forward. Inputs xp (both biases folded in), wT, h0, c0; outputs states, saved, hN, cN. */
 export function lstmForwardHost({ inputs: [xp, w, h0, c0], outputs: [states, saved, hN, cN], params }: HostKernelArgs<SequenceParams>): void {
-  const { steps, batch, hidden: H, reverse } = params;
+  const { steps, batch, hidden: H, reverse, origin } = params;
   for (let b = 0; b < batch; b++) {
     let prev = h0!;
-    let prevAt = b * H;
+    let prevAt = origin + b * H;
     let prevC = c0!;
-    let prevCAt = b * H;
+    let prevCAt = origin + b * H;
     for (let s = 0; s < steps; s++) {
       const row = timeAt(s, steps, reverse) * batch + b;
       const x = row * 4 * H;
@@ -154,7 +158,7 @@ function previousRow(s: number, steps: number, batch: number, b: number, reverse
  * and dh = dh' ⊙ z + Wᵀ·dHp. Inputs g, w, states, saved, h0; outputs dXp, dHp, dh0.
  */
 export function gruBackwardHost({ inputs: [g, w, states, saved, h0], outputs: [dXp, dHp, dh0], params }: HostKernelArgs<SequenceParams>): void {
-  const { steps, batch, hidden: H, reverse } = params;
+  const { steps, batch, hidden: H, reverse, origin } = params;
   const carry = new Float64Array(H);
   for (let b = 0; b < batch; b++) {
     carry.fill(0);
@@ -166,7 +170,7 @@ export function gruBackwardHost({ inputs: [g, w, states, saved, h0], outputs: [d
         const dh = f(g![row * H + j]! + carry[j]!);
         const at = row * 4 * H + j;
         const [r, z, n, hn] = [saved![at]!, saved![at + H]!, saved![at + 2 * H]!, saved![at + 3 * H]!];
-        const hPrev = prevRow < 0 ? h0![b * H + j]! : states![prevRow * H + j]!;
+        const hPrev = prevRow < 0 ? h0![origin + b * H + j]! : states![prevRow * H + j]!;
         const dn = f(dh * (1 - z) * (1 - n * n));
         const dz = f(dh * (hPrev - n) * z * (1 - z));
         const dr = f(dn * hn * r * (1 - r));
@@ -193,7 +197,7 @@ export function gruBackwardHost({ inputs: [g, w, states, saved, h0], outputs: [d
  * gradient, which seeds the cell carry when `finalCell` is 1 (else it is not read); outputs dPre, dh0, dc0.
  */
 export function lstmBackwardHost({ inputs: [g, w, saved, c0, dcN], outputs: [dPre, dh0, dc0], params }: HostKernelArgs<LstmBackwardParams>): void {
-  const { steps, batch, hidden: H, reverse, finalCell } = params;
+  const { steps, batch, hidden: H, reverse, origin, finalCell } = params;
   const carryH = new Float64Array(H);
   const carryC = new Float64Array(H);
   for (let b = 0; b < batch; b++) {
@@ -208,7 +212,7 @@ export function lstmBackwardHost({ inputs: [g, w, saved, c0, dcN], outputs: [dPr
         const [i, fg, gg, o] = [saved![at]!, saved![at + H]!, saved![at + 2 * H]!, saved![at + 3 * H]!];
         const tc = f(Math.tanh(saved![at + 4 * H]!));
         const dc = f(carryC[j]! + dh * o * (1 - tc * tc));
-        const cPrev = prevRow < 0 ? c0![b * H + j]! : saved![prevRow * 5 * H + 4 * H + j]!;
+        const cPrev = prevRow < 0 ? c0![origin + b * H + j]! : saved![prevRow * 5 * H + 4 * H + j]!;
         const out = row * 4 * H + j;
         dPre![out] = dc * gg * i * (1 - i);
         dPre![out + H] = dc * cPrev * fg * (1 - fg);
@@ -236,7 +240,7 @@ export type WeightGradParams = SequenceParams & { gates: number };
  * the first step processed): one product over all steps. Inputs d [T·B, G·H], states, h0; outputs dW, db.
  */
 export function weightGradHost({ inputs: [d, states, h0], outputs: [dW, db], params }: HostKernelArgs<WeightGradParams>): void {
-  const { steps, batch, hidden: H, reverse, gates } = params;
+  const { steps, batch, hidden: H, reverse, origin, gates } = params;
   const GH = gates * H;
   const acc = new Float64Array(GH * H);
   const bias = new Float64Array(GH);
@@ -245,7 +249,7 @@ export function weightGradHost({ inputs: [d, states, h0], outputs: [dW, db], par
       const row = timeAt(s, steps, reverse) * batch + b;
       const prevRow = previousRow(s, steps, batch, b, reverse);
       const prev = prevRow < 0 ? h0! : states!;
-      const prevAt = prevRow < 0 ? b * H : prevRow * H;
+      const prevAt = prevRow < 0 ? origin + b * H : prevRow * H;
       for (let k = 0; k < GH; k++) {
         const dk = d![row * GH + k]!;
         bias[k] += dk;

@@ -72,7 +72,7 @@ export function fitsWorkgroup(hidden: number): boolean {
 }
 
 const layout = {
-  uniforms: { steps: 'u32', batch: 'u32', reverse: 'u32', relu: 'u32' },
+  uniforms: { steps: 'u32', batch: 'u32', reverse: 'u32', relu: 'u32', origin: 'u32' },
   constants: ({ hidden, batch }: SequenceParams, target: WgslTarget) => {
     const { lanes, rows, units } = sequenceShape(hidden, batch, target);
     return { H: hidden, LANES: lanes, ROWS: rows, UNITS: units, SHARED: rows * hidden };
@@ -104,7 +104,7 @@ export const rnnForwardWgsl: WgslKernel<SequenceParams> = {
   body: `${PREAMBLE}
   for (var u = 0u; u < UNITS; u++) {
     let j = lane + u * LANES;
-    if (live && j < H) { shared_[base + j] = h0[b * H + j]; }
+    if (live && j < H) { shared_[base + j] = h0[origin + b * H + j]; }
   }
   workgroupBarrier();
   for (var s = 0u; s < steps; s++) {
@@ -139,7 +139,7 @@ export const gruForwardWgsl: WgslKernel<SequenceParams> = {
   body: `${PREAMBLE}
   for (var u = 0u; u < UNITS; u++) {
     let j = lane + u * LANES;
-    if (live && j < H) { shared_[base + j] = h0[b * H + j]; }
+    if (live && j < H) { shared_[base + j] = h0[origin + b * H + j]; }
   }
   workgroupBarrier();
   for (var s = 0u; s < steps; s++) {
@@ -187,8 +187,8 @@ export const lstmForwardWgsl: WgslKernel<SequenceParams> = {
   for (var u = 0u; u < UNITS; u++) {
     let j = lane + u * LANES;
     if (live && j < H) {
-      shared_[base + j] = h0[b * H + j];
-      c[u] = c0[b * H + j];
+      shared_[base + j] = h0[origin + b * H + j];
+      c[u] = c0[origin + b * H + j];
     }
   }
   workgroupBarrier();
@@ -305,7 +305,7 @@ export const gruBackwardWgsl: WgslKernel<SequenceParams> = {
         let z = saved[o + H];
         let n = saved[o + 2u * H];
         let hn = saved[o + 3u * H];
-        let hPrev = select(states[min(prev, steps * batch - 1u) * H + j], h0[b * H + j], prev == steps * batch);
+        let hPrev = select(states[min(prev, steps * batch - 1u) * H + j], h0[origin + b * H + j], prev == steps * batch);
         let dnPre = dh * (1.0 - z) * (1.0 - n * n);
         dz[u] = dh * (hPrev - n) * z * (1.0 - z);
         dr[u] = dnPre * hn * r * (1.0 - r);
@@ -361,7 +361,7 @@ export const lstmBackwardWgsl: WgslKernel<LstmBackwardParams> = {
         let go = saved[o + 3u * H];
         let tc = th(saved[o + 4u * H]);
         let dc = carryC[u] + dh * go * (1.0 - tc * tc);
-        let cPrev = select(saved[min(prev, steps * batch - 1u) * 5u * H + 4u * H + j], c0[b * H + j], prev == steps * batch);
+        let cPrev = select(saved[min(prev, steps * batch - 1u) * 5u * H + 4u * H + j], c0[origin + b * H + j], prev == steps * batch);
         di[u] = dc * gg * gi * (1.0 - gi);
         df[u] = dc * cPrev * gf * (1.0 - gf);
         dg[u] = dc * gi * (1.0 - gg * gg);
@@ -395,7 +395,7 @@ ${carryBlock('3u', 'dout')}
  * software adapters and GPUs alike; the threads of the first unit block also sum db.
  */
 export const weightGradWgsl: WgslKernel<WeightGradParams> = {
-  uniforms: { steps: 'u32', batch: 'u32', reverse: 'u32', hidden: 'u32', gates: 'u32' },
+  uniforms: { steps: 'u32', batch: 'u32', reverse: 'u32', hidden: 'u32', gates: 'u32', origin: 'u32' },
   threads: ({ hidden, gates }) => Math.ceil((gates * hidden) / 4) * Math.ceil(hidden / 4),
   functions: `fn at(s: u32, steps: u32, reverse: u32) -> u32 { return select(s, steps - 1u - s, reverse == 1u); }`,
   body: `  let GH = gates * hidden;
@@ -414,7 +414,7 @@ export const weightGradWgsl: WgslKernel<WeightGradParams> = {
       for (var c = 0u; c < 4u; c++) {
         let j = j0 + c;
         if (j < hidden) {
-          if (s == 0u) { pv[c] = h0[b * hidden + j]; }
+          if (s == 0u) { pv[c] = h0[origin + b * hidden + j]; }
           else { pv[c] = states[(at(s - 1u, steps, reverse) * batch + b) * hidden + j]; }
         }
       }

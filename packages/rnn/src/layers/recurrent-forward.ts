@@ -72,7 +72,9 @@ export function recurrentForward(
       const k = layer * directions + dir;
       const [wIh, wHh, bIh, bHh] = weights.slice(4 * k, 4 * k + 4) as [Tensor, Tensor, Tensor, Tensor];
       const projected = project(spec, input ?? x, { wIh, wHh, bIh, bHh });
-      const run = runDirection(spec, projected, { wIh, wHh, bIh, bHh }, stateRow(h0, k), c0 && stateRow(c0, k), dir === 1, path);
+      // The kernel path reads its row of the initial states in place; the others take it as a tensor.
+      const start = path === 'kernel' ? { h0, c0, row: k } : { h0: stateRow(h0, k), c0: c0 && stateRow(c0, k), row: 0 };
+      const run = runDirection(spec, projected, { wIh, wHh, bIh, bHh }, start, dir === 1, path);
       outputs.push(run.output);
       hN.push(run.h);
       if (run.c) cN.push(run.c);
@@ -142,21 +144,21 @@ function runDirection(
   spec: RecurrentSpec,
   projected: Tensor,
   w: DirectionWeights,
-  h0: Tensor,
-  c0: Tensor | undefined,
+  start: { h0: Tensor; c0: Tensor | undefined; row: number },
   reverse: boolean,
   path: RecurrencePath,
 ): { output: Tensor; h: Tensor; c?: Tensor } {
+  const { h0, c0 } = start;
   // A scope frees the per-step slices at once when nothing differentiates them (prediction); under
   // training the tape adopts the ones backward needs.
   return scope(() => {
-    const batch = h0.shape[0]!;
+    const batch = h0.shape[h0.rank - 2]!;
     const numSteps = projected.shape[0]! / batch;
     // The final state is the last step processed: the first in time for a reverse run.
     const last = reverse ? 0 : numSteps - 1;
     const attrs = { mode: spec.mode, nonlinearity: spec.nonlinearity ?? 'tanh', reverse };
     if (path === 'kernel') {
-      const { states, hN, cN } = recurrentKernelSequence(attrs, projected, w, h0, c0);
+      const { states, hN, cN } = recurrentKernelSequence(attrs, projected, w, h0, c0, start.row);
       return cN === undefined ? { output: states, h: hN } : { output: states, h: hN, c: cN };
     }
     if (path === 'sequence') {

@@ -19,10 +19,25 @@ import { type SequenceParams, recurrentWeightGrad, sequenceBackward, sequenceFor
 import type { StepWeights } from './cells.ts';
 import type { SequenceAttrs } from './sequence.ts';
 
-/** The kernels' sizes for a run of `xp` rows from an initial state h0 [batch, hidden]. */
-function paramsOf(attrs: SequenceAttrs, xp: Tensor, h0: Tensor): SequenceParams {
-  const [batch, hidden] = h0.shape as [number, number];
-  return { steps: xp.shape[0]! / batch, batch, hidden, reverse: attrs.reverse ? 1 : 0, relu: attrs.nonlinearity === 'relu' ? 1 : 0 };
+/** What the kernel path records besides the sequence attributes: which row of h0 (and c0) it starts from. */
+interface KernelAttrs extends SequenceAttrs {
+  stateRow: number;
+}
+
+/** The kernels' sizes for a run of `xp` rows from row `stateRow` of h0 ([batch, hidden] or [rows, batch, hidden]). */
+function paramsOf(attrs: KernelAttrs, xp: Tensor, h0: Tensor): SequenceParams {
+  const [batch, hidden] = h0.shape.slice(-2) as [number, number];
+  return {
+    steps: xp.shape[0]! / batch, batch, hidden, reverse: attrs.reverse ? 1 : 0, relu: attrs.nonlinearity === 'relu' ? 1 : 0,
+    origin: attrs.stateRow * batch * hidden,
+  };
+}
+
+/** The gradient of a whole initial-state tensor from its row `row`'s gradient [batch, hidden]. */
+function stateGradient(d: Tensor, state: Tensor, row: number): Tensor {
+  if (state.rank === 2) return d;
+  const asRow = reshape(d, [1, ...d.shape]);
+  return state.shape[0] === 1 ? asRow : padSlice(asRow, state.shape, 0, row);
 }
 
 /** What `recurrentKernelSequence` returns. */
@@ -38,9 +53,13 @@ export interface KernelSequence {
 /**
  * Runs one recurrent layer in one direction over a whole sequence in one kernel. xp is
  * [numSteps*batch, gates*hidden] time-major (both biases folded in for RNN and LSTM, b_ih only for the
- * GRU); h0 (and the LSTM's c0) [batch, hidden].
+ * GRU); h0 (and the LSTM's c0) [batch, hidden], or every layer and direction's initial states
+ * [rows, batch, hidden] of which the run starts from row `stateRow` (read in place, not copied out).
  */
-export function recurrentKernelSequence(attrs: SequenceAttrs, xp: Tensor, w: StepWeights, h0: Tensor, c0?: Tensor): KernelSequence {
+export function recurrentKernelSequence(
+  sequence: SequenceAttrs, xp: Tensor, w: StepWeights, h0: Tensor, c0?: Tensor, stateRow = 0,
+): KernelSequence {
+  const attrs: KernelAttrs = { ...sequence, stateRow };
   const params = paramsOf(attrs, xp, h0);
   const extra = attrs.mode === 'gru' ? w.bHh : attrs.mode === 'lstm' ? c0 : undefined;
   const out = noGrad(() => sequenceForward(attrs.mode, params, xp, w.wHh, h0, extra));
@@ -59,22 +78,22 @@ export function recurrentKernelSequence(attrs: SequenceAttrs, xp: Tensor, w: Ste
  * Gradients of xp, W_hh, h0 and the extra input (b_hh or c0) from the states' gradient `g` or, for
  * the LSTM's final cell state, from that state's gradient `dcN`.
  */
-function sequenceGradients(attrs: SequenceAttrs, inputs: Tensor[], states: Tensor, g: Tensor, dcN?: Tensor): (Tensor | null)[] {
+function sequenceGradients(attrs: KernelAttrs, inputs: Tensor[], states: Tensor, g: Tensor, dcN?: Tensor): (Tensor | null)[] {
   const [xp, wHh, h0, extra, saved] = inputs as [Tensor, Tensor, Tensor, Tensor | undefined, Tensor | undefined];
   const params = paramsOf(attrs, xp, h0);
   const initial = attrs.mode === 'lstm' ? extra! : h0;
   const grads = sequenceBackward(attrs.mode, params, g, wHh, states, saved ?? null, initial, dcN);
   const [dW, db] = recurrentWeightGrad(attrs.mode, params, grads.dHp, states, h0);
-  const dh0 = h0.requiresGrad ? grads.dh0 : null;
+  const dh0 = h0.requiresGrad ? stateGradient(grads.dh0, h0, attrs.stateRow) : null;
   if (attrs.mode === 'rnn') return [grads.dXp, dW, dh0];
   if (attrs.mode === 'gru') return [grads.dXp, dW, dh0, db, null];
-  return [grads.dXp, dW, dh0, extra!.requiresGrad ? grads.dc0! : null, null];
+  return [grads.dXp, dW, dh0, extra!.requiresGrad ? stateGradient(grads.dc0!, extra!, attrs.stateRow) : null, null];
 }
 
-registerGradient('recurrentKernel', (g, { inputs, output, attrs }) => sequenceGradients(attrs as unknown as SequenceAttrs, inputs, output, g));
+registerGradient('recurrentKernel', (g, { inputs, output, attrs }) => sequenceGradients(attrs as unknown as KernelAttrs, inputs, output, g));
 
 registerGradient('recurrentKernelFinal', (g, { inputs, attrs }) => {
-  const a = attrs as unknown as SequenceAttrs;
+  const a = attrs as unknown as KernelAttrs;
   const states = inputs[inputs.length - 1]!;
   // The final state's gradient, placed at the step it came from; zeros at every other step.
   const last = a.reverse ? 0 : states.shape[0]! - 1;
@@ -86,5 +105,5 @@ registerGradient('recurrentKernelCell', (g, { inputs, attrs }) => {
   const states = inputs[inputs.length - 1]!;
   // No gradient reaches the hidden states along this entry: zeros in their place.
   const none = zeros(states.shape, { device: states.device });
-  return [...sequenceGradients(attrs as unknown as SequenceAttrs, inputs.slice(0, -1), states, none, g), null];
+  return [...sequenceGradients(attrs as unknown as KernelAttrs, inputs.slice(0, -1), states, none, g), null];
 });
