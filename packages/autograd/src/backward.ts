@@ -1,4 +1,4 @@
-import { type Device, type Keepable, StateError, type Tensor, fmtShape, keep, ones, sameShape, scope } from '@tinytape/tensor';
+import { type Keepable, StateError, type Tensor, fmtShape, ones, sameShape, scope } from '@tinytape/tensor';
 import { ProductGradient } from './grads/product.ts';
 import { gradientRule } from './grads/registry.ts';
 import { GradientSums, accumulateIntoGrad } from './gradient-sums.ts';
@@ -36,7 +36,7 @@ export function backward(output: Tensor, opts: BackwardOptions = {}): void {
   }
   noGrad(() => {
     const sums = new GradientSums();
-    sums.seed(output, opts.gradient ? opts.gradient.view(output.shape) : unitGradient(output));
+    sums.seed(output, opts.gradient ? opts.gradient.view(output.shape) : ones(output.shape, { device: output.device }));
     try {
       for (let i = tape.length - 1; i >= 0; i--) {
         const entry = tape[i]!;
@@ -95,21 +95,4 @@ function propagate(entry: TapeEntry, g: Tensor, sums: GradientSums): void {
 /** Sets every given tensor's gradient to zero (d2l's `param.grad.zero_()`), keeping its buffer. */
 export function zeroGrad(params: Iterable<Tensor>): void {
   for (const p of params) p.grad?.zero_();
-}
-
-/** One scalar 1 per device, kept for the life of the process (see `unitGradient`). */
-const units = new WeakMap<Device, Tensor>();
-
-/**
- * d(output)/d(output) = 1 for a scalar output: a view of a 1 made once per device, so a training step
- * does not spend a fill on it. Views share the buffer, so the gradient sums never write into it
- * (gradient-sums.ts writes in place only into buffers a tensor owns alone).
- */
-function unitGradient(output: Tensor): Tensor {
-  let one = units.get(output.device);
-  if (one === undefined || one.isDisposed) {
-    one = keep(ones([], { device: output.device }));
-    units.set(output.device, one);
-  }
-  return one.view(output.shape);
 }
