@@ -4,7 +4,8 @@
  * ([numSteps*batch, in] x W_ihᵀ, the weight read transposed in place), then a loop runs only the
  * recurrent part step by step.
  */
-import { type Tensor, ShapeError, add, concat, fmtShape, matmul, reshape, scope, slice, stack } from '@tinytape/tensor';
+import { type Tensor, ShapeError, add, fmtShape, matmul, reshape, scope, slice, stack } from '@tinytape/tensor';
+import { joinFeatures, stackRows } from '../kernels/join.ts';
 import { projectTokens } from '../kernels/token-projection.ts';
 import { type CellKind, GATES, type Nonlinearity, foldsHiddenBias, gruStep, lstmStep, rnnStep, timeStep } from './cells.ts';
 import { fitsWorkgroup } from '../kernels/sequence-kernels.ts';
@@ -80,7 +81,7 @@ export function recurrentForward(
       if (run.c) cN.push(run.c);
     }
     // The next layer sees both directions side by side, forward features first.
-    input = directions === 1 ? outputs[0]! : concat(outputs, 2);
+    input = directions === 1 ? outputs[0]! : joinFeatures(outputs[0]!, outputs[1]!);
   }
   const output = input!;
   return spec.mode === 'lstm' ? { output, h: stackStates(hN), c: stackStates(cN) } : { output, h: stackStates(hN) };
@@ -88,7 +89,7 @@ export function recurrentForward(
 
 /** [layers*directions, batch, hidden] from each layer and direction's final state (a view for one). */
 function stackStates(states: Tensor[]): Tensor {
-  return states.length === 1 ? reshape(states[0]!, [1, ...states[0]!.shape]) : stack(states);
+  return states.length === 1 ? reshape(states[0]!, [1, ...states[0]!.shape]) : stackRows(states);
 }
 
 /**
