@@ -4,7 +4,8 @@
  * ([numSteps*batch, in] x W_ihᵀ, the weight read transposed in place), then a loop runs only the
  * recurrent part step by step.
  */
-import { type Tensor, ShapeError, add, fmtShape, matmul, reshape, scope, slice, stack } from '@tinytape/tensor';
+import { type Tensor, ShapeError, fmtShape, reshape, scope, slice, stack } from '@tinytape/tensor';
+import { projectFeatures } from '../kernels/feature-projection.ts';
 import { joinFeatures, stackRows } from '../kernels/join.ts';
 import { projectTokens } from '../kernels/token-projection.ts';
 import { type CellKind, GATES, type Nonlinearity, foldsHiddenBias, gruStep, lstmStep, rnnStep, timeStep } from './cells.ts';
@@ -129,15 +130,15 @@ interface DirectionWeights {
 
 /**
  * The input projection of every step at once, [numSteps*batch, gates*hidden] time-major: one matmul
- * over all steps (the weight read transposed in place) plus the bias, or a row gather of W_ih for
- * token indices. b_hh is folded in except for the GRU, whose reset gate scales it.
+ * over all steps (the weight read transposed in place) plus the biases (kernels/feature-projection.ts),
+ * or a row gather of W_ih for token indices. b_hh is folded in except for the GRU, whose reset gate
+ * scales it.
  */
 function project(spec: RecurrentSpec, input: Tensor, w: DirectionWeights): Tensor {
   const hiddenBias = foldsHiddenBias(spec.mode) ? w.bHh : undefined;
   if (input.dtype === 'int32') return projectTokens(input, w.wIh, w.bIh, hiddenBias);
   const [numSteps, batch, inSize] = input.shape as [number, number, number];
-  const bias = hiddenBias === undefined ? w.bIh : add(w.bIh, hiddenBias);
-  return add(matmul(reshape(input, [numSteps * batch, inSize]), w.wIh, { transB: true }), bias);
+  return projectFeatures(reshape(input, [numSteps * batch, inSize]), w.wIh, w.bIh, hiddenBias);
 }
 
 /** One direction of one layer: output [numSteps, batch, hidden] in time order, plus the final state. */
