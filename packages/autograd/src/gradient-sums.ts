@@ -97,16 +97,24 @@ export class GradientSums {
   }
 }
 
-/** Adds a leaf's gradient into `.grad`, creating it on first use. `.grad` outlives any scope. */
+/**
+ * Adds a leaf's gradient into `.grad`, creating it on first use. `.grad` outlives any scope. A `.grad`
+ * known to hold only zeros (an optimizer zeroed it and said so with `Storage.markZeroed`; nothing has
+ * written it since) is replaced by the new gradient rather than added to: 0 + g is g (but for the sign
+ * of a zero), and the replacement saves a dispatch per parameter per training step.
+ */
 export function accumulateIntoGrad(leaf: Tensor, g: Tensor): void {
-  if (leaf.grad === null || leaf.grad.isDisposed) {
+  const current = leaf.grad;
+  const zeroed = current !== null && !current.isDisposed && current.storage.knownZero;
+  if (current === null || current.isDisposed || zeroed) {
+    if (zeroed) current.dispose();
     // Later accumulation writes into .grad in place, so it must not share a buffer with anything else.
     if (!ownsBuffer(g)) {
       leaf.grad = keep(add(g, 0));
       g.dispose();
     } else leaf.grad = keep(g);
   } else {
-    leaf.grad.axpy_(g, 1);
+    current.axpy_(g, 1);
     g.dispose();
   }
 }

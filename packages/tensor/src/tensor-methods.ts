@@ -108,5 +108,10 @@ p.mul_ = function (b) { return binaryInPlace('mul', this, b); };
 p.div_ = function (b) { return binaryInPlace('div', this, b); };
 p.axpy_ = function (x, alpha) { return axpy_(this, x, alpha); };
 p.fill_ = function (value) { return fill_(this, value); };
-p.zero_ = function () { return fill_(this, 0); };
+// Marked as known zero, so that backward can take a new gradient as this tensor's replacement.
+p.zero_ = function () {
+  fill_(this, 0);
+  this.storage.markZeroed();
+  return this;
+};
 p.assign_ = function (src) { return assign_(this, src); };

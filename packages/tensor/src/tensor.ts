@@ -13,11 +13,27 @@ import { sizeOf } from './shape.ts';
 export class Storage {
   refs = 1;
   version = 0;
+  /**
+   * The `version` at which a kernel that zeroes the whole buffer said so (`markZeroed`), or −1. Every
+   * later in-place write advances `version` past it, so the mark never outlives the zeros. It lets
+   * backward take a new gradient as `.grad` instead of adding it to zeros an optimizer just wrote.
+   */
+  zeroedAt = -1;
   constructor(
     readonly device: Device,
     readonly buffer: BackendBuffer,
     readonly size: number,
   ) {}
+
+  /** Records that every element is zero now; call it right after the write that zeroed them. */
+  markZeroed(): void {
+    this.zeroedAt = this.version;
+  }
+
+  /** Whether every element is known to be zero: nothing has written the buffer since `markZeroed`. */
+  get knownZero(): boolean {
+    return this.zeroedAt === this.version;
+  }
 
   release(): void {
     if (--this.refs === 0) this.device.backend.free(this.buffer);

@@ -4,7 +4,8 @@
  * so a WebGPU training step still never waits for the GPU.
  */
 import { noGrad } from '@tinytape/autograd';
-import { type Tensor, add, div, keep, mul, scope, sqrt, square, tensor, zeros } from '@tinytape/tensor';
+import { type Tensor, keep, tensor, zeros } from '@tinytape/tensor';
+import { type AdamStepParams, adamStep } from '../kernels/multi-tensor.ts';
 import type { Updater } from './sgd.ts';
 
 /** Adam's hyper-parameters besides the learning rate (PyTorch's names and defaults). */
@@ -39,7 +40,10 @@ export interface AdamUpdater extends Updater {
  * m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², p ← p − lr·(m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε); then g is zeroed
  * (the training loop accumulates gradients, as with `sgd`). The bias corrections are host numbers, since
  * t is counted on the host. `step(batchSize)` ignores batchSize: Adam's update is invariant to the
- * gradient's scale, and the book's loss is a mean already.
+ * gradient's scale, and the book's loss is a mean already. One multi-tensor kernel updates a pair of
+ * parameters, their moments and gradients per dispatch (kernels/multi-tensor.ts), computing each
+ * element as the separate ops did (the same float32 values on the CPU backends); parameters without
+ * a gradient are skipped.
  */
 export function adam(params: Tensor[], lr: number, opts: AdamOptions = {}): AdamUpdater {
   const beta1 = opts.beta1 ?? 0.9;
@@ -62,20 +66,20 @@ export function adam(params: Tensor[], lr: number, opts: AdamOptions = {}): Adam
       steps++;
       const correction1 = 1 - beta1 ** steps;
       const correction2 = 1 - beta2 ** steps;
-      noGrad(() => {
-        params.forEach((p, i) => {
-          const g = p.grad;
-          if (g === null) return;
-          m[i]!.mul_(beta1).axpy_(g, 1 - beta1);
-          // The temporaries (g², the denominator, the step) are freed as soon as the parameter is updated.
-          scope(() => {
-            v[i]!.mul_(beta2).axpy_(square(g), 1 - beta2);
-            const denom = add(mul(sqrt(v[i]!), 1 / Math.sqrt(correction2)), eps);
-            p.axpy_(div(m[i]!, denom), -lr / correction1);
-          });
-          g.zero_();
-        });
-      });
+      const live = params.flatMap((p, i) => (p.grad === null ? [] : [i]));
+      if (live.length === 0) return;
+      // The numbers the op-by-op update used, formed once on the host in double precision.
+      const hyper: AdamStepParams = {
+        stepSize: -lr / correction1,
+        beta1,
+        oneMinusBeta1: 1 - beta1,
+        beta2,
+        oneMinusBeta2: 1 - beta2,
+        invRoot2: 1 / Math.sqrt(correction2),
+        eps,
+      };
+      const pick = (list: Tensor[]): Tensor[] => live.map((i) => list[i]!);
+      noGrad(() => adamStep(pick(params), live.map((i) => params[i]!.grad!), pick(m), pick(v), hyper));
     },
     state() {
       const out: Record<string, Tensor> = {};

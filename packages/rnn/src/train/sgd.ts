@@ -1,18 +1,18 @@
 import { noGrad } from '@tinytape/autograd';
 import type { Tensor } from '@tinytape/tensor';
+import { sgdStep } from '../kernels/multi-tensor.ts';
 
 /**
  * d2l's `sgd`: p ← p − lr · g / batchSize for each parameter, then its gradient is zeroed
- * (the book's loss is already a mean, so the training loop passes batchSize = 1).
+ * (the book's loss is already a mean, so the training loop passes batchSize = 1). Parameters without
+ * a gradient are skipped. One multi-tensor kernel updates and zeroes a few parameters per dispatch
+ * (kernels/multi-tensor.ts), with the values the separate axpy and fill gave, and marks the zeroed
+ * gradients so the next backward takes its gradients as they are instead of adding them to zeros.
  */
 export function sgd(params: Tensor[], lr: number, batchSize: number): void {
-  noGrad(() => {
-    for (const p of params) {
-      if (p.grad === null) continue;
-      p.axpy_(p.grad, -lr / batchSize);
-      p.grad.zero_();
-    }
-  });
+  const withGrad = params.filter((p) => p.grad !== null);
+  if (withGrad.length === 0) return;
+  noGrad(() => sgdStep(withGrad, withGrad.map((p) => p.grad!), -lr / batchSize));
 }
 
 /** A parameter update called once per minibatch (d2l's `updater`). */

@@ -1,0 +1,277 @@
+/*
+ * Multi-tensor kernels for the end of a training step: gradient clipping and the optimizer updates
+ * touch every parameter, and done op by op they cost a WebGPU step two dispatches per parameter for the
+ * clipping and two (SGD) or about ten (Adam) for the update. Here one dispatch handles a chunk of
+ * tensors: as many as fit the storage buffers a dispatch may bind on every adapter.
+ *
+ * Clipping runs in two stages: sums of squares into a small buffer of partial sums (one dispatch per
+ * chunk, each adding the previous chunk's partials), then one dispatch per chunk that folds the partials
+ * into the norm and scales its gradients. The norm stays on the device; nothing is read back.
+ *
+ * The host versions (reference and wasm backends) compute each element as the op-by-op code did, in
+ * the same order and with the same float32 roundings, so the updates are bit for bit what the
+ * separate ops gave; only the norm's summation order differs (one double-precision sum over all
+ * gradients instead of a float32 sum of per-tensor sums). The update kernels zero the gradients and
+ * mark them so (`Storage.markZeroed`), which lets the next backward take its gradient as `.grad`
+ * instead of adding it to the zeros.
+ */
+import {
+  type CustomKernel, type HostKernel, type KernelParams, ShapeError, type Tensor, ValueError, defineKernel, fmtShape, runKernel, sameShape,
+} from '@tinytape/tensor';
+import { PARTIAL_SLOTS, adamWgsl, clipWgsl, sgdWgsl, squaresWgsl } from './multi-tensor-wgsl.ts';
+
+/** Storage buffers one dispatch may bind on every WebGPU adapter (maxStorageBuffersPerShaderStage's default). */
+const MAX_BUFFERS = 8;
+
+// Tensors per dispatch, from that budget and the other buffers each kernel binds.
+/** Sums of squares: the gradients (read) and the partial sums (written). */
+const SQUARES_FIRST = MAX_BUFFERS - 1;
+/** Sums of squares after the first chunk: also the previous chunk's partials. */
+const SQUARES_NEXT = MAX_BUFFERS - 2;
+/** Clipping: the gradients (scaled in place), the partials and the norm. */
+const CLIP_FIRST = MAX_BUFFERS - 2;
+/** Clipping after the first chunk, which alone writes the norm. */
+const CLIP_NEXT = MAX_BUFFERS - 1;
+/** SGD: a parameter and its gradient each. */
+const SGD_CHUNK = MAX_BUFFERS / 2;
+/** Adam: a parameter, its gradient and its two moments each. */
+const ADAM_CHUNK = MAX_BUFFERS / 4;
+
+/** Adam's per-step numbers, as the op-by-op update used them (host numbers; float32 on WebGPU). */
+export type AdamStepParams = {
+  /** −lr / (1 − β₁ᵗ). */
+  stepSize: number;
+  beta1: number;
+  /** 1 − β₁, formed on the host once. */
+  oneMinusBeta1: number;
+  beta2: number;
+  /** 1 − β₂, formed on the host once. */
+  oneMinusBeta2: number;
+  /** 1 / √(1 − β₂ᵗ). */
+  invRoot2: number;
+  eps: number;
+};
+
+const names = (prefix: string, count: number): string[] => Array.from({ length: count }, (_, j) => `${prefix}${j}`);
+
+/** The element counts of a chunk's tensors, as the kernels' `size<j>` parameters. */
+const sizesOf = (tensors: readonly Tensor[]): KernelParams => Object.fromEntries(tensors.map((t, j) => [`size${j}`, t.size]));
+
+/** `items` split into a chunk of `first` and chunks of `rest` (at least one chunk, maybe empty). */
+function chunked<T>(items: readonly T[], first: number, rest: number): T[][] {
+  const out = [items.slice(0, first)];
+  for (let i = first; i < items.length; i += rest) out.push(items.slice(i, i + rest));
+  return out;
+}
+
+/** One kernel per tensor count, 1 to `most`; `[count − 1]` is the one for `count` tensors. */
+const variants = (most: number, make: (count: number) => CustomKernel<KernelParams>): CustomKernel<KernelParams>[] =>
+  Array.from({ length: most }, (_, j) => make(j + 1));
+
+// ---------------------------------------------------------------- host versions
+
+/** partials[0] = Σ over the gradients of fround(g²) (and the carried partials first), in doubles. */
+function squaresHost(count: number, carried: boolean): HostKernel<KernelParams> {
+  return ({ inputs, outputs: [partials], params }) => {
+    let sum = 0;
+    if (carried) for (let k = 0; k < PARTIAL_SLOTS; k++) sum += inputs[0]![k]!;
+    for (let j = 0; j < count; j++) {
+      const g = inputs[carried ? j + 1 : j]!;
+      const n = params[`size${j}`]!;
+      // fround: the square is rounded to float32 first, as square() stored it before sum() read it.
+      for (let i = 0; i < n; i++) sum += Math.fround(g[i]! * g[i]!);
+    }
+    partials!.fill(0, 0, PARTIAL_SLOTS);
+    partials![0] = sum;
+  };
+}
+
+/**
+ * min(1, θ/‖g‖) as the old `minimum(div(θ, norm), 1)` rounded it, written as a comparison so an all-zero
+ * gradient gives 1 even for θ = 0 (where θ/0 would be NaN); a NaN norm gives NaN.
+ */
+function clipScale(norm: number, theta: number): number {
+  if (Number.isNaN(norm)) return NaN;
+  return norm > theta ? Math.fround(theta / norm) : 1;
+}
+
+/** Folds the partials into the norm, writes it (`withNorm`) and scales the gradients by clipScale. */
+function clipHost(count: number, withNorm: boolean): HostKernel<KernelParams> {
+  return ({ inputs: [partials], updates, outputs, params }) => {
+    let sum = 0;
+    for (let k = 0; k < PARTIAL_SLOTS; k++) sum += partials![k]!;
+    const norm = Math.fround(Math.sqrt(Math.fround(sum)));
+    if (withNorm) outputs[0]![0] = norm;
+    const scale = clipScale(norm, params.theta!);
+    if (scale === 1) return; // g·1 is g: nothing to write
+    for (let j = 0; j < count; j++) {
+      const g = updates[j]!;
+      const n = params[`size${j}`]!;
+      for (let i = 0; i < n; i++) g[i] = g[i]! * scale;
+    }
+  };
+}
+
+/** p ← p + alpha·g rounded once (the axpy kernel's expression), then g ← 0; updates are p0, g0, p1, g1, ... */
+function sgdHost(count: number): HostKernel<KernelParams> {
+  return ({ updates, params }) => {
+    const alpha = params.alpha!;
+    for (let j = 0; j < count; j++) {
+      const [p, g] = [updates[2 * j]!, updates[2 * j + 1]!];
+      const n = params[`size${j}`]!;
+      for (let i = 0; i < n; i++) p[i] = p[i]! + alpha * g[i]!;
+      g.fill(0, 0, n);
+    }
+  };
+}
+
+/**
+ * Adam per element, each line one op of the old sequence with its float32 rounding (a store into a
+ * Float32Array or Math.fround): m.mul_(β₁).axpy_(g, 1−β₁); v.mul_(β₂).axpy_(square(g), 1−β₂);
+ * denom = sqrt(v)·invRoot2 + eps; p.axpy_(m / denom, stepSize); g ← 0. Updates are p, g, m, v per tensor.
+ */
+function adamHost(count: number): HostKernel<KernelParams> {
+  return ({ updates, params }) => {
+    const { stepSize, beta1, oneMinusBeta1, beta2, oneMinusBeta2, invRoot2, eps } = params as AdamStepParams;
+    for (let j = 0; j < count; j++) {
+      const [p, grad, m, v] = updates.slice(4 * j, 4 * j + 4) as [Float32Array, Float32Array, Float32Array, Float32Array];
+      const n = params[`size${j}`]!;
+      for (let i = 0; i < n; i++) {
+        const g = grad[i]!;
+        m[i] = Math.fround(m[i]! * beta1) + oneMinusBeta1 * g;
+        v[i] = Math.fround(v[i]! * beta2) + oneMinusBeta2 * Math.fround(g * g);
+        const denom = Math.fround(Math.fround(Math.fround(Math.sqrt(v[i]!)) * invRoot2) + eps);
+        p[i] = p[i]! + stepSize * Math.fround(m[i]! / denom);
+      }
+      grad.fill(0, 0, n);
+    }
+  };
+}
+
+// ---------------------------------------------------------------- kernels
+
+const squareSums = variants(SQUARES_FIRST, (count) => defineKernel<KernelParams>({
+  name: `multiTensorSquares${count}`,
+  inputs: names('grad', count),
+  outputs: ['partials'],
+  writesAll: true,
+  reference: squaresHost(count, false),
+  webgpu: squaresWgsl(count, false),
+}));
+
+const carriedSquares = variants(SQUARES_NEXT, (count) => defineKernel<KernelParams>({
+  name: `multiTensorSquaresCarried${count}`,
+  inputs: ['carry', ...names('grad', count)],
+  outputs: ['partials'],
+  writesAll: true,
+  reference: squaresHost(count, true),
+  webgpu: squaresWgsl(count, true),
+}));
+
+const clips = variants(CLIP_FIRST, (count) => defineKernel<KernelParams>({
+  name: `multiTensorClip${count}`,
+  inputs: ['partials'],
+  updates: names('grad', count),
+  outputs: ['norm'],
+  writesAll: true,
+  reference: clipHost(count, true),
+  webgpu: clipWgsl(count, true),
+}));
+
+const moreClips = variants(CLIP_NEXT, (count) => defineKernel<KernelParams>({
+  name: `multiTensorClipMore${count}`,
+  inputs: ['partials'],
+  updates: names('grad', count),
+  outputs: [],
+  reference: clipHost(count, false),
+  webgpu: clipWgsl(count, false),
+}));
+
+const sgds = variants(SGD_CHUNK, (count) => defineKernel<KernelParams>({
+  name: `multiTensorSgd${count}`,
+  inputs: [],
+  updates: Array.from({ length: count }, (_, j) => [`param${j}`, `grad${j}`]).flat(),
+  outputs: [],
+  reference: sgdHost(count),
+  webgpu: sgdWgsl(count),
+}));
+
+const adams = variants(ADAM_CHUNK, (count) => defineKernel<KernelParams>({
+  name: `multiTensorAdam${count}`,
+  inputs: [],
+  updates: Array.from({ length: count }, (_, j) => [`param${j}`, `grad${j}`, `mean${j}`, `sq${j}`]).flat(),
+  outputs: [],
+  reference: adamHost(count),
+  webgpu: adamWgsl(count),
+}));
+
+// ---------------------------------------------------------------- entry points
+
+/**
+ * Scales `grads` in place by min(1, θ/‖g‖), ‖g‖ the L2 norm of all of them together, and returns that
+ * norm (before clipping) as a device scalar, without reading anything back. Gradients that are all
+ * zero are left as they are. Call it inside `noGrad`.
+ *
+ * @throws ValueError when `grads` is empty.
+ */
+export function clipGradients(grads: readonly Tensor[], theta: number): Tensor {
+  if (grads.length === 0) throw new ValueError('clipGradients: no gradients to clip');
+  let partials: Tensor | null = null;
+  for (const chunk of chunked(grads, SQUARES_FIRST, SQUARES_NEXT)) {
+    const carry: Tensor | null = partials;
+    const kernel = carry === null ? squareSums[chunk.length - 1]! : carriedSquares[chunk.length - 1]!;
+    [partials] = runKernel(kernel, carry === null ? chunk : [carry, ...chunk], [[PARTIAL_SLOTS]], sizesOf(chunk)) as [Tensor];
+    carry?.dispose();
+  }
+  let norm: Tensor | null = null;
+  for (const chunk of chunked(grads, CLIP_FIRST, CLIP_NEXT)) {
+    const params = { ...sizesOf(chunk), theta };
+    // Only the first chunk's kernel writes the norm; the others fold the same partials to the same value.
+    if (norm === null) [norm] = runKernel(clips[chunk.length - 1]!, [partials!], [[]], params, chunk) as [Tensor];
+    else runKernel(moreClips[chunk.length - 1]!, [partials!], [], params, chunk);
+  }
+  partials!.dispose();
+  return norm!;
+}
+
+/** Checks that every list in `companions` (gradients, moments) holds one tensor of each parameter's shape. */
+function checkShapes(op: string, params: readonly Tensor[], companions: Record<string, readonly Tensor[]>): void {
+  for (const [name, list] of Object.entries(companions)) {
+    if (list.length !== params.length) throw new ValueError(`${op}: ${params.length} parameters but ${list.length} ${name}`);
+    list.forEach((t, i) => {
+      if (!sameShape(t.shape, params[i]!.shape)) {
+        throw new ShapeError(`${op}: parameter ${i} is ${fmtShape(params[i]!.shape)} but its ${name} entry is ${fmtShape(t.shape)}`);
+      }
+    });
+  }
+}
+
+/**
+ * SGD for every parameter together: p ← p + alpha·g (alpha = −lr/batchSize), then g ← 0, marked as
+ * zeroed for the next backward. Call it inside `noGrad` (the parameters require grad).
+ */
+export function sgdStep(params: readonly Tensor[], grads: readonly Tensor[], alpha: number): void {
+  checkShapes('sgdStep', params, { grads });
+  for (let start = 0; start < params.length; start += SGD_CHUNK) {
+    const ps = params.slice(start, start + SGD_CHUNK);
+    const gs = grads.slice(start, start + SGD_CHUNK);
+    runKernel(sgds[ps.length - 1]!, [], [], { alpha, ...sizesOf(ps) }, ps.flatMap((p, j) => [p, gs[j]!]));
+    for (const g of gs) g.storage.markZeroed();
+  }
+}
+
+/**
+ * Adam for every parameter together (see adam.ts for the rule): the moments `means` and `squares` and
+ * the parameters are updated in place, the gradients zeroed and marked so. Call it inside `noGrad`.
+ */
+export function adamStep(
+  params: readonly Tensor[], grads: readonly Tensor[], means: readonly Tensor[], squares: readonly Tensor[], step: AdamStepParams,
+): void {
+  checkShapes('adamStep', params, { grads, means, squares });
+  for (let start = 0; start < params.length; start += ADAM_CHUNK) {
+    const ps = params.slice(start, start + ADAM_CHUNK);
+    const updated = ps.flatMap((p, j) => [p, grads[start + j]!, means[start + j]!, squares[start + j]!]);
+    runKernel(adams[ps.length - 1]!, [], [], { ...step, ...sizesOf(ps) }, updated);
+    for (let j = 0; j < ps.length; j++) grads[start + j]!.storage.markZeroed();
+  }
+}
