@@ -10,7 +10,7 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'tests/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'tests/**/*.test.ts', 'benchmarks/src/**/*.test.ts'],
     pool: 'forks',
     // One test file at a time: several Dawn/lavapipe processes at once on a 2-core machine have crashed a
     // worker now and then (SIGSEGV inside Dawn, not a test failure); serial files have not.

@@ -9,8 +9,12 @@ export type DeviceName = (typeof DEVICES)[number];
 export const PEERS = ['tfjs-cpu', 'tfjs-wasm', 'jax-wasm'] as const;
 export type PeerName = (typeof PEERS)[number];
 
-/** The models the throughput family trains (see models.ts). */
-export const MODELS = ['scratch-rnn', 'concise-rnn', 'concise-gru', 'concise-lstm'] as const;
+/**
+ * The models the throughput family trains (see models.ts): d2l §8.5's scratch RNN, §8.6's RNNModel
+ * around a one-layer RNN, GRU or LSTM, and the same RNNModel around a 2-layer bidirectional LSTM
+ * (d2l §9.3/§9.4's layers), which only tinytape runs.
+ */
+export const MODELS = ['scratch-rnn', 'concise-rnn', 'concise-gru', 'concise-lstm', 'deep-bilstm'] as const;
 export type ModelName = (typeof MODELS)[number];
 
 export interface BenchArgs {
@@ -28,7 +32,10 @@ export interface BenchArgs {
   /** Where the markdown report goes (default benchmarks/results). */
   outDir?: string;
   write: boolean;
-  /** Exit 1 when anything did not run (device, peer), not only when tinytape fails. For CI. */
+  /**
+   * Exit 1 when anything did not run (device, peer) or a WebGPU run needs more dispatches per step
+   * than its target (targets.ts), not only when tinytape fails. For CI.
+   */
   strict: boolean;
   seed: number;
   dataDir?: string;
@@ -44,14 +51,16 @@ Training throughput (tinytape vs TensorFlow.js and jax-js, interleaved), scaling
   --only LIST          families to run: ${FAMILIES.join(',')} (default all)
   --devices LIST       tinytape devices: ${DEVICES.join(',')} (default both; webgpu is skipped with a note when no adapter)
   --peers LIST         peers to compare against: ${PEERS.join(',')}, or none (default all)
-  --models LIST        throughput models: ${MODELS.join(',')} (default all)
+  --models LIST        throughput models: ${MODELS.join(',')} (default all;
+                       deep-bilstm is a 2-layer bidirectional LSTM, run by tinytape only)
   --epochs N           measured epochs per training run (after warm-up)
   --warmup N           warm-up epochs per training run (not measured)
   --seed N             parameter and data seed (default 0)
   --data-dir DIR       where timemachine.txt is (default $TINYTAPE_DATA_DIR or ../shared/data)
   --out DIR            where the markdown report goes (default benchmarks/results)
   --no-write           do not write the markdown report
-  --strict             exit 1 when a device or peer could not run (not only when tinytape fails); for CI
+  --strict             exit 1 when a device or peer could not run, or a WebGPU run needs more dispatches
+                       per training step than its target (not only when tinytape fails); for CI
   -h, --help           this text
 `;
 

@@ -34,8 +34,11 @@ export interface ContenderRun {
    * (which creates the gradients once). Anything but 0 is a leak.
    */
   liveTensorGrowth?: number;
-  /** Median WebGPU counters per step over the measured epochs. */
-  gpu?: GpuEpochCounters;
+  /**
+   * Median WebGPU counters per step over the measured epochs, and the most dispatches per step the
+   * model may need (targets.ts, written in by the caller; null when the model has none).
+   */
+  gpu?: GpuEpochCounters & { dispatchTarget?: number | null };
 }
 
 /** A contender that could not be created: reported with its reason. */

@@ -16,10 +16,11 @@ import { log, setQuiet } from './log.ts';
 import { cpuMark, isSoftwareAdapter, machineInfo, otherCores } from './machine.ts';
 import { jaxVersion } from './peers/jax.ts';
 import { tfVersions } from './peers/tfjs.ts';
-import { makePlan } from './plan.ts';
+import { makePlan, plannedPeers } from './plan.ts';
 import { toMarkdown, toText } from './report/document.ts';
 import { AGREEMENT_TOLERANCE, liveTensorLine, reportBlocks } from './report/sections.ts';
 import { type Report, rssSample } from './report/types.ts';
+import { annotateTargets, dispatchMisses, ratioWarnings } from './targets.ts';
 import { openDevice } from './tinytape.ts';
 import { REPO_ROOT, defaultDataDir } from './workload.ts';
 
@@ -61,15 +62,17 @@ async function main(argv: string[]): Promise<number> {
   }
   if (typeof devices.webgpu === 'string') machine.adapter = devices.webgpu;
 
-  if (args.peers.length > 0 && args.families.includes('throughput')) {
-    if (args.peers.some((p) => p.startsWith('tfjs'))) {
+  // Only the peers some config runs are loaded: `--models deep-bilstm` alone runs none.
+  const peersRun = new Set(args.families.includes('throughput') ? plan.throughput.configs.flatMap((c) => plannedPeers(c, args.peers)) : []);
+  if (peersRun.size > 0) {
+    if ([...peersRun].some((p) => p.startsWith('tfjs'))) {
       try {
         Object.assign(machine.versions, await tfVersions());
       } catch (error) {
         notes.push(`TensorFlow.js could not be loaded: ${errorLine(error)}`);
       }
     }
-    if (args.peers.includes('jax-wasm')) {
+    if (peersRun.has('jax-wasm')) {
       try {
         machine.versions['@jax-js/jax'] = jaxVersion();
       } catch (error) {
@@ -105,6 +108,7 @@ async function main(argv: string[]): Promise<number> {
   if (args.families.includes('throughput')) {
     await family('throughput', async () => {
       report.throughput = await runThroughput(plan.throughput.configs, plan.throughput, devices, args.peers, plan.seed, dataDir);
+      annotateTargets(report.throughput, plan.mode);
     });
   }
   if (args.families.includes('scaling')) {
@@ -152,10 +156,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /**
- * Adds a note for every failure, leak, in-step readback and perplexity disagreement, and says
- * whether the run counts as failed: tinytape failing always does; with --strict, so does anything
- * that did not run (a device without an adapter, a peer that would not load). Figures themselves
- * are never judged.
+ * Adds a note for every failure, leak, in-step readback, perplexity disagreement and missed target
+ * (targets.ts), and says whether the run counts as failed: tinytape failing always does; with
+ * --strict, so does anything that did not run (a device without an adapter, a peer that would not
+ * load) and a WebGPU run above its dispatch target, a count that does not drift from run to run.
+ * Timings are never judged: a WebGPU ÷ CPU ratio below its floor only prints a warning.
  */
 function collectProblems(r: Report, strict: boolean): boolean {
   let failed = false;
@@ -188,6 +193,17 @@ function collectProblems(r: Report, strict: boolean): boolean {
     }
   }
   if (strict && r.notes.some((n) => n.startsWith('tinytape/') || n.includes('could not be loaded'))) failed = true;
+  for (const miss of dispatchMisses(r.throughput)) {
+    r.notes.push(miss.message);
+    if (strict) {
+      failed = true;
+      log(`bench --strict: FAILED: ${miss.message}`);
+    }
+  }
+  for (const warning of ratioWarnings(r.throughput)) {
+    r.notes.push(warning);
+    log(`WARNING: ${warning}`);
+  }
   return failed;
 }
 

@@ -1,6 +1,7 @@
 /**
- * Builds tinytape's model for a training config: d2l §8.5's scratch RNN, or §8.6's concise
- * `RNNModel` around `RNN`, `GRU` or `LSTM` (PyTorch's layers, PyTorch's U(±1/√H) initialisation).
+ * Builds tinytape's model for a training config: d2l §8.5's scratch RNN, §8.6's concise `RNNModel`
+ * around `RNN`, `GRU` or `LSTM` (PyTorch's layers, PyTorch's U(±1/√H) initialisation), or the same
+ * `RNNModel` around a 2-layer bidirectional `LSTM` (d2l §9.3's deep and §9.4's bidirectional layers).
  */
 import { GRU, LSTM, type LanguageModel, RNN, RNNModel, RNNModelScratch, getParams, initRnnState, rnn } from '@tinytape/rnn';
 import { type Device, manualSeed } from '@tinytape/tensor';
@@ -23,5 +24,8 @@ export function buildModel(config: TrainConfig, vocabSize: number, device: Devic
       return new RNNModel(new GRU(vocabSize, hidden, { device }), vocabSize);
     case 'concise-lstm':
       return new RNNModel(new LSTM(vocabSize, hidden, { device }), vocabSize);
+    case 'deep-bilstm':
+      // RNNModel reads numDirections off the layer: its output layer takes 2·hidden features.
+      return new RNNModel(new LSTM(vocabSize, hidden, { device, numLayers: 2, bidirectional: true }), vocabSize);
   }
 }

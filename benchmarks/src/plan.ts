@@ -5,7 +5,11 @@
  */
 import type { BenchArgs, ModelName, PeerName } from './args.ts';
 
-/** Which model a training run builds (see models.ts): d2l §8.5's scratch RNN, or §8.6's RNNModel around nn.RNN, nn.GRU or nn.LSTM. */
+/**
+ * Which model a training run builds (see models.ts): d2l §8.5's scratch RNN, §8.6's RNNModel around
+ * nn.RNN, nn.GRU or nn.LSTM, or 'deep-bilstm', the RNNModel around a 2-layer bidirectional LSTM
+ * (the layers of d2l §9.3 and §9.4).
+ */
 export type ModelKind = ModelName;
 
 /** The recurrent cell of a concise model kind, or null for the scratch RNN. */
@@ -18,8 +22,22 @@ export function conciseCell(model: ModelKind): 'rnn' | 'gru' | 'lstm' | null {
     case 'concise-gru':
       return 'gru';
     case 'concise-lstm':
+    case 'deep-bilstm':
       return 'lstm';
   }
+}
+
+/** Stacked layers and directions of a model's recurrent layer (the scratch RNN: one of each). */
+export function recurrentShape(model: ModelKind): { layers: number; directions: number } {
+  return model === 'deep-bilstm' ? { layers: 2, directions: 2 } : { layers: 1, directions: 1 };
+}
+
+/**
+ * The requested peers that run on `config`: all of them unless the config lists its own. A config
+ * with `peers: []` is tinytape's alone (the peers implement only one-layer, one-direction models).
+ */
+export function plannedPeers(config: TrainConfig, requested: readonly PeerName[]): PeerName[] {
+  return requested.filter((p) => config.peers === undefined || config.peers.includes(p));
 }
 
 /** One training configuration. */
@@ -32,7 +50,7 @@ export interface TrainConfig {
   maxTokens: number;
   lr: number;
   clip: number;
-  /** The peers run on this config (throughput only); all requested ones when absent. */
+  /** The peers run on this config (throughput only); all requested ones when absent, none when empty. */
   peers?: readonly PeerName[];
 }
 
@@ -101,7 +119,11 @@ function modePlan(args: BenchArgs): Plan {
     return {
       mode: 'quick',
       seed: args.seed,
-      throughput: { configs: [tiny, concise('concise-rnn'), concise('concise-gru'), concise('concise-lstm')], warmup: warmup(1), epochs: epochs(2) },
+      throughput: {
+        configs: [tiny, concise('concise-rnn'), concise('concise-gru'), concise('concise-lstm'), { ...concise('deep-bilstm'), peers: [] }],
+        warmup: warmup(1),
+        epochs: epochs(2),
+      },
       scaling: { base: { ...tiny, hidden: 32 }, hidden: [32, 64], batch: [8, 32], warmup: warmup(0), epochs: epochs(1) },
       kernels: {
         matmul: [...RNN_MATMULS, { label: '1024³', m: 1024, k: 1024, n: 1024, skipCpu: true }],
@@ -119,13 +141,15 @@ function modePlan(args: BenchArgs): Plan {
     // and LSTM). Three measured epochs, not more: TensorFlow.js's cpu backend needs over a minute per
     // epoch at 512 hidden units on this kind of machine, and every contender runs every round. For the
     // same reason it sits out the GRU and LSTM here (one to two minutes per epoch each, which would
-    // add a quarter of an hour); the quick plan still runs it on every model.
+    // add a quarter of an hour); the quick plan still runs it on every one-layer model. No peer runs
+    // the 2-layer bidirectional LSTM: their models here are one layer, one direction.
     throughput: {
       configs: [
         BOOK,
         { ...BOOK, model: 'concise-rnn', hidden: 256 },
         { ...BOOK, model: 'concise-gru', hidden: 256, peers: ['tfjs-wasm', 'jax-wasm'] },
         { ...BOOK, model: 'concise-lstm', hidden: 256, peers: ['tfjs-wasm', 'jax-wasm'] },
+        { ...BOOK, model: 'deep-bilstm', hidden: 256, peers: [] },
       ],
       warmup: warmup(1),
       epochs: epochs(3),
@@ -153,10 +177,18 @@ export function gateBlocks(model: ModelKind): number {
  * matmul), the recurrent weights (G·H·H) and the output layer (H·V), two FLOPs per multiply-add,
  * with G gate blocks (1 for an RNN, 3 for a GRU, 4 for an LSTM); the backward pass costs about
  * twice the forward. Elementwise work (gates, bias, softmax) is left out: it is O(G·H + V), not O(H²).
+ *
+ * A stack of L layers in D directions runs every layer in each direction: the first reads the V
+ * inputs, each later one the D·H outputs of the layer below, and the output layer reads D·H
+ * features: 3 × 2·(D·G·(H·V + H·H) + (L−1)·D·G·(D·H·H + H·H) + D·H·V). For the 2-layer
+ * bidirectional LSTM (D = 2, L = 2, G = 4) that is 3 × 2·(8·(H·V + H·H) + 8·(2H·H + H·H) + 2H·V).
  */
 export function flopsPerToken(model: ModelKind, hidden: number, vocab: number): number {
   const g = gateBlocks(model);
-  return 3 * 2 * (g * (hidden * hidden + hidden * vocab) + hidden * vocab);
+  const { layers, directions: d } = recurrentShape(model);
+  const first = d * g * (hidden * vocab + hidden * hidden);
+  const later = (layers - 1) * d * g * (d * hidden * hidden + hidden * hidden);
+  return 3 * 2 * (first + later + d * hidden * vocab);
 }
 
 export function describeConfig(c: TrainConfig): string {

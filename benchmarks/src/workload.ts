@@ -9,7 +9,7 @@ import { cpu, manualSeed } from '@tinytape/tensor';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildModel } from './models.ts';
-import { type TrainConfig, conciseCell } from './plan.ts';
+import { type ModelKind, type TrainConfig, conciseCell, recurrentShape } from './plan.ts';
 
 /** The repository root: the bundle lives in benchmarks/dist, the sources in benchmarks/src. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -58,8 +58,11 @@ export interface Workload {
   epochBatches(e: number): Batch[];
   /** Tokens one epoch trains on (targets counted, as d2l's timer does). */
   tokensPerEpoch: number;
-  /** The initial parameters tinytape draws with `manualSeed(seed)`; peers start from a copy. */
-  init: ModelInit;
+  /**
+   * The initial parameters tinytape draws with `manualSeed(seed)`; peers start from a copy. Null for
+   * a model no peer implements (see `peersImplement`): there is nothing to copy them into.
+   */
+  init: ModelInit | null;
   seed: number;
 }
 
@@ -94,8 +97,19 @@ export async function makeWorkload(config: TrainConfig, seed: number, dataDir: s
   };
 }
 
-/** The parameters tinytape starts `config` from, read back to the host for the peers. */
-export async function modelInit(config: TrainConfig, vocab: number, seed: number): Promise<ModelInit> {
+/**
+ * Whether the peers (peers/*.ts) implement `model`. They write the scratch RNN and one-layer,
+ * one-direction concise cells, whose parameters ConciseInit carries (only `_l0` names); a deeper or
+ * bidirectional layer has more, so copying its first layer would start a peer from a different model.
+ */
+export function peersImplement(model: ModelKind): boolean {
+  const { layers, directions } = recurrentShape(model);
+  return layers === 1 && directions === 1;
+}
+
+/** The parameters tinytape starts `config` from, read back to the host for the peers; null when no peer implements the model. */
+export async function modelInit(config: TrainConfig, vocab: number, seed: number): Promise<ModelInit | null> {
+  if (!peersImplement(config.model)) return null;
   const cell = conciseCell(config.model);
   return cell === null ? scratchInit(vocab, config.hidden, seed) : conciseInit(config, cell, vocab, seed);
 }

@@ -9,7 +9,8 @@ import { type InterleavedRun, type SkippedContender, runInterleaved } from '../i
 import { log } from '../log.ts';
 import { jaxContender } from '../peers/jax.ts';
 import { tfjsContender } from '../peers/tfjs.ts';
-import { type EpochPlan, type TrainConfig, describeConfig, flopsPerToken } from '../plan.ts';
+import { type EpochPlan, type TrainConfig, describeConfig, flopsPerToken, plannedPeers } from '../plan.ts';
+import type { WebgpuCpuRatio } from '../targets.ts';
 import { tinytapeContender } from '../tinytape.ts';
 import { type Workload, makeWorkload } from '../workload.ts';
 
@@ -21,6 +22,8 @@ export interface ThroughputResult extends InterleavedRun {
   epochPlan: EpochPlan;
   /** Requested peers the plan does not run on this config (see plan.ts). */
   peersLeftOut: PeerName[];
+  /** tinytape's WebGPU ÷ CPU tokens/s and the floor it is held to (targets.ts); absent unless both devices ran. */
+  webgpuCpu?: WebgpuCpuRatio;
 }
 
 /** Devices by name: a Device, or why it is unavailable. */
@@ -41,7 +44,7 @@ export async function runThroughput(
     const flops = flopsPerToken(config.model, config.hidden, work.vocabSize);
     const base = { config, label: describeConfig(config), tokensPerEpoch: work.tokensPerEpoch, flopsPerToken: flops, epochPlan };
     const liveTensorsBefore = engine.liveTensors;
-    const planned = peers.filter((p) => config.peers === undefined || config.peers.includes(p));
+    const planned = plannedPeers(config, peers);
     const peersLeftOut = peers.filter((p) => !planned.includes(p));
     if (peersLeftOut.length > 0) log(`${label} not run on this config by the plan: ${peersLeftOut.join(', ')}`);
     const { contenders, skipped } = await makeContenders(config, work, devices, planned, seed);
@@ -77,6 +80,11 @@ async function makeContenders(
     }
   }
   for (const peer of peers) {
+    // Only reachable when a plan lists peers for a model they do not implement (see plan.ts).
+    if (work.init === null) {
+      skipped.push({ name: peer, reason: `no ${peer} implementation of ${config.model}` });
+      continue;
+    }
     try {
       if (peer === 'tfjs-cpu') contenders.push(await tfjsContender('cpu', config, work.init));
       else if (peer === 'tfjs-wasm') contenders.push(await tfjsContender('wasm', config, work.init));

@@ -4,6 +4,7 @@ import type { ScalingPoint } from '../families/scaling.ts';
 import type { ThroughputResult } from '../families/throughput.ts';
 import type { MemorySnapshot } from '../contender.ts';
 import type { ContenderRun, LiveTensorCounts } from '../interleave.ts';
+import { WEBGPU } from '../targets.ts';
 import type { Block } from './document.ts';
 import type { Report } from './types.ts';
 
@@ -54,12 +55,16 @@ function throughputBlocks(results: ThroughputResult[]): Block[] {
         'measured epochs after the warm-up. Contenders run interleaved, one epoch each per round, on the same batches from the same ' +
         'initial parameters; "a ÷ this" is the median over rounds of a\'s tokens/s divided by this contender\'s in the same round. ' +
         'scratch-rnn is d2l §8.5\'s model; concise-rnn, concise-gru and concise-lstm are §8.6\'s RNNModel around nn.RNN, nn.GRU ' +
-        'and nn.LSTM (PyTorch\'s equations and layout). GFLOP/s = tokens/s × FLOPs per token, 3 × 2·(G·(H·H + H·V) + H·V) ' +
-        'with G gate blocks (1 for an RNN, 3 for a GRU, 4 for an LSTM) and V the vocabulary.',
+        'and nn.LSTM (PyTorch\'s equations and layout); deep-bilstm is the RNNModel around a 2-layer bidirectional LSTM ' +
+        '(d2l §9.3/§9.4 layers), which only tinytape runs. GFLOP/s = tokens/s × FLOPs per token, 3 × 2·(G·(H·H + H·V) + H·V) ' +
+        'with G gate blocks (1 for an RNN, 3 for a GRU, 4 for an LSTM) and V the vocabulary; for the 2-layer bidirectional ' +
+        'LSTM both directions of both layers count, the second layer reading the 2·H outputs of the first and the output ' +
+        'layer 2·H features: 3 × 2·(2·G·(H·V + H·H) + 2·G·(2H·H + H·H) + 2H·V) with G = 4.',
     },
   ];
   const summary = summaryTable(results);
   if (summary !== null) blocks.push({ kind: 'heading', level: 3, text: 'Summary: tokens/s (tinytape/cpu ÷ contender)' }, summary);
+  blocks.push(...targetBlocks(results));
   for (const t of results) {
     blocks.push({ kind: 'heading', level: 3, text: `${t.label} — lr ${t.config.lr}, clip ${t.config.clip}, ${t.tokensPerEpoch} tokens/epoch, ${t.epochPlan.warmup} warm-up + ${plural(t.epochPlan.epochs, 'measured epoch')}` });
     const ours = t.runs.filter((r) => !r.isPeer && r.status === 'ok');
@@ -82,10 +87,11 @@ function throughputBlocks(results: ThroughputResult[]): Block[] {
     for (const s of t.skipped) rows.push([s.name, 'skipped (see notes)', '', '', '', '', ...ours.map(() => '')]);
     blocks.push({ kind: 'table', headers, rows, align: ['l', 'r', 'r', 'r', 'r', 'r', ...ours.map(() => 'r' as const)] });
     if (t.peersLeftOut.length > 0) {
-      blocks.push({
-        kind: 'text',
-        text: `Not run on this config: ${t.peersLeftOut.join(', ')} — left out by the plan to keep the run short (see plan.ts); the quick run has every peer on every model.`,
-      });
+      const why =
+        t.config.peers?.length === 0
+          ? "tinytape only: the peers here implement one-layer, one-direction models (see plan.ts)"
+          : 'left out by the plan to keep the run short (see plan.ts); the quick run has every peer on every one-layer model';
+      blocks.push({ kind: 'text', text: `Not run on this config: ${t.peersLeftOut.join(', ')} — ${why}.` });
     }
     const ref = t.agreement[0]?.reference;
     if (ref !== undefined) {
@@ -93,18 +99,28 @@ function throughputBlocks(results: ThroughputResult[]): Block[] {
         kind: 'text',
         text:
           `Perplexity after ${plural(t.agreement[0]!.epochs, 'epoch')}; Δ is relative to ${ref} (same initial parameters` +
-          `${t.config.model === 'scratch-rnn' ? ', drawn N(0, 0.01²)' : ", drawn U(±1/√H) as PyTorch's layers do, copied to the peers in PyTorch's layout"}, same batches, lr ${t.config.lr}, clip ${t.config.clip}); above ${pct(AGREEMENT_TOLERANCE)} is flagged DIFFERS.`,
+          `${t.config.model === 'scratch-rnn' ? ', drawn N(0, 0.01²)' : ", drawn U(±1/√H) as PyTorch's layers do"}` +
+          `${t.config.model !== 'scratch-rnn' && t.runs.some((r) => r.isPeer) ? ", copied to the peers in PyTorch's layout" : ''}` +
+          `, same batches, lr ${t.config.lr}, clip ${t.config.clip}); above ${pct(AGREEMENT_TOLERANCE)} is flagged DIFFERS.`,
       });
     }
     const gpuRuns = t.runs.filter((r) => r.gpu !== undefined);
     if (gpuRuns.length > 0) {
       blocks.push({
         kind: 'table',
-        headers: ['WebGPU per training step', 'dispatches', 'submits', 'readbacks (must be 0)', 'pipelines compiled (measured epochs)'],
-        rows: gpuRuns.map((r) => [r.name, sig(r.gpu!.dispatchesPerStep), sig(r.gpu!.submitsPerStep), num(r.gpu!.readbacksPerStep, 0), num(r.gpu!.pipelines)]),
-        align: ['l', 'r', 'r', 'r', 'r'],
+        headers: ['WebGPU per training step', 'dispatches', 'target', 'submits', 'readbacks (must be 0)', 'pipelines compiled (measured epochs)'],
+        rows: gpuRuns.map((r) => [
+          r.name,
+          sig(r.gpu!.dispatchesPerStep),
+          targetCell(r.gpu!.dispatchesPerStep, r.gpu!.dispatchTarget),
+          sig(r.gpu!.submitsPerStep),
+          num(r.gpu!.readbacksPerStep, 0),
+          num(r.gpu!.pipelines),
+        ]),
+        align: ['l', 'r', 'r', 'r', 'r', 'r'],
       });
     }
+    if (t.webgpuCpu !== undefined) blocks.push({ kind: 'text', text: `webgpu ÷ cpu: ${ratioCell(t.webgpuCpu.ratio, t.webgpuCpu.floor)}${t.webgpuCpu.floor === null ? ' (no floor)' : ` (floor ${t.webgpuCpu.floor})`}.` });
     blocks.push(memoryTable(t.runs), { kind: 'text', text: liveTensorLine(t.liveTensors) });
   }
   return blocks;
@@ -131,6 +147,53 @@ function summaryTable(results: ThroughputResult[]): Block | null {
     rows: names.map((name) => [name, ...results.map((t) => cell(t, name))]),
     align: ['l', ...results.map(() => 'r' as const)],
   };
+}
+
+/** "≤ 20 (met)", "≤ 20 (OVER)", or "none" for a model without a dispatch target. */
+function targetCell(measured: number, target: number | null | undefined): string {
+  if (target === undefined || target === null) return 'none';
+  return `≤ ${target} (${measured <= target ? 'met' : 'OVER'})`;
+}
+
+/** The WebGPU ÷ CPU ratio, flagged when below its floor. */
+function ratioCell(ratio: number, floor: number | null): string {
+  return `${sig(ratio)}${floor !== null && ratio < floor ? ' BELOW FLOOR' : ''}`;
+}
+
+/**
+ * One row per model with a WebGPU run: dispatches per step against the target (what `--strict` fails
+ * on) and WebGPU ÷ CPU tokens/s against the quick bench's floor (only ever a warning); see targets.ts.
+ */
+function targetBlocks(results: ThroughputResult[]): Block[] {
+  const rows = results.flatMap((t) => {
+    const run = t.runs.find((r) => r.name === WEBGPU && r.gpu !== undefined);
+    if (run === undefined && t.webgpuCpu === undefined) return [];
+    const gpu = run?.gpu;
+    return [[
+      `${t.config.model} H=${t.config.hidden}`,
+      gpu === undefined ? '–' : sig(gpu.dispatchesPerStep),
+      gpu === undefined ? '–' : targetCell(gpu.dispatchesPerStep, gpu.dispatchTarget),
+      t.webgpuCpu === undefined ? '–' : ratioCell(t.webgpuCpu.ratio, t.webgpuCpu.floor),
+      t.webgpuCpu?.floor === null || t.webgpuCpu === undefined ? '–' : String(t.webgpuCpu.floor),
+    ]];
+  });
+  if (rows.length === 0) return [];
+  return [
+    { kind: 'heading', level: 3, text: 'WebGPU targets' },
+    {
+      kind: 'text',
+      text:
+        'Dispatches per training step against the target from the project\'s issue (one dispatch per recurrent sequence; ' +
+        '--strict fails above it), and tinytape/webgpu ÷ tinytape/cpu tokens/s against the quick bench\'s floor (timings ' +
+        'drift, so below it is only a warning).',
+    },
+    {
+      kind: 'table',
+      headers: ['model', 'dispatches/step', 'target', 'webgpu ÷ cpu', 'floor'],
+      rows,
+      align: ['l', 'r', 'r', 'r', 'r'],
+    },
+  ];
 }
 
 /** tinytape's global live-tensor count over a run; the count after freeing must be the one before. */
