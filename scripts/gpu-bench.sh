@@ -5,7 +5,7 @@
 #                                     # compressed node, Dawn's dawn.node, bundles of pnpm bench and the CLI,
 #                                     # the corpus and a CUDA-capable copy of ../shared/reference/torch_rnn.py
 #   scripts/gpu-bench.sh run [STEPS]  # there (device tool: carry .gpubench and .gl): unpack into /tmp/gb-APP and run
-#                                     # STEPS (default: env profile ppl torch bench; also solo, cpuprof);
+#                                     # STEPS (default: env profile ppl torch bench paths; also solo, cpuprof);
 #                                     # logs go to $OUT (or ./gpubench-out)
 #
 # prepare bundles a clean export of GB_REF (default HEAD), or with GB_SRC=DIR the files of a checkout as they
@@ -57,7 +57,7 @@ prepare() {
 }
 
 run() {
-  local steps=${*:-env profile ppl torch bench}
+  local steps=${*:-env profile ppl torch bench paths}
   local out=${OUT:-$root/gpubench-out}
   mkdir -p "$out"
   # Vulkan loader (the image has the NVIDIA ICD but no libvulkan.so.1); skipped where one is installed.
@@ -137,11 +137,25 @@ EOF
       } >"$out/ppl.log" 2>&1; cat "$out/ppl.log" ;;
     torch)
       # PyTorch (d2l's own code path) on the same GPU: concise nn.RNN 256 and the scratch RNN 512.
-      { for m in concise scratch; do
-          echo "--- TORCH_DEVICE=cuda python3 torch_rnn.py --model $m --epochs $TORCH_EPOCHS"
+      # cuDNN's RNN, GRU and LSTM (the concise model, 256 hidden) and the scratch RNN.
+      { for m in "concise rnn" "concise gru" "concise lstm" "scratch rnn"; do
+          set -- $m
+          echo "--- TORCH_DEVICE=cuda python3 torch_rnn.py --model $1 --cell $2 --epochs $TORCH_EPOCHS"
           TIMEMACHINE=$data/timemachine.txt TORCH_DEVICE=cuda PYTHONUNBUFFERED=1 timeout 120 \
-            python3 "$pack/ref/torch_rnn.py" --model $m --epochs $TORCH_EPOCHS --print-every 5
+            python3 "$pack/ref/torch_rnn.py" --model $1 --cell $2 --epochs $TORCH_EPOCHS --print-every 5
         done; } >"$out/torch.log" 2>&1; cat "$out/torch.log" ;;
+    paths)
+      # The concise models on WebGPU with each recurrence path: one kernel per sequence (the default) against
+      # the per-step form, the before and after of one dispatch per recurrent sequence on the same GPU.
+      for path in kernel sequence; do
+        rm -rf /tmp/gb-paths-$path
+        (cd $gb && timeout 300 ./node bench.mjs $BENCH --only throughput --devices webgpu --peers none \
+          --models concise-rnn,concise-gru,concise-lstm,deep-bilstm --recurrence $path --data-dir $data \
+          --out /tmp/gb-paths-$path) >"$out/paths-$path.log" 2>&1
+        echo "paths $path exit $?" >>"$out/paths-$path.log"
+        cp /tmp/gb-paths-$path/latest*.md "$out/paths-$path.md" 2>/dev/null
+        tail -25 "$out/paths-$path.log"
+      done ;;
     solo)
       # WebGPU alone (no CPU epochs in between), longer warm-up, while nvidia-smi samples the GPU every 100 ms.
       nvidia-smi --query-gpu=timestamp,utilization.gpu,clocks.sm,power.draw --format=csv -lms 100 >"$out/smi.csv" 2>&1 &

@@ -1,4 +1,5 @@
 /** Command-line flags of `pnpm bench`. */
+import type { RecurrencePath } from '@tinytape/rnn';
 
 export const FAMILIES = ['throughput', 'scaling', 'kernels'] as const;
 export type Family = (typeof FAMILIES)[number];
@@ -15,6 +16,9 @@ export type PeerName = (typeof PEERS)[number];
  * (d2l §9.3/§9.4's layers), which only tinytape runs.
  */
 export const MODELS = ['scratch-rnn', 'concise-rnn', 'concise-gru', 'concise-lstm', 'deep-bilstm'] as const;
+
+/** The recurrence paths of tinytape's layers (`RecurrencePath` in @tinytape/rnn). */
+export const RECURRENCE: readonly RecurrencePath[] = ['kernel', 'sequence', 'steps'];
 export type ModelName = (typeof MODELS)[number];
 
 export interface BenchArgs {
@@ -25,6 +29,8 @@ export interface BenchArgs {
   peers: PeerName[];
   /** The throughput family's models to run (the plan's others are dropped). */
   models: ModelName[];
+  /** How the concise layers run their recurrence (default: each device's). */
+  recurrence?: RecurrencePath;
   /** Overrides the plan's measured epochs per run. */
   epochs?: number;
   /** Overrides the plan's warm-up epochs per run. */
@@ -53,6 +59,8 @@ Training throughput (tinytape vs TensorFlow.js and jax-js, interleaved), scaling
   --peers LIST         peers to compare against: ${PEERS.join(',')}, or none (default all)
   --models LIST        throughput models: ${MODELS.join(',')} (default all;
                        deep-bilstm is a 2-layer bidirectional LSTM, run by tinytape only)
+  --recurrence PATH    how the concise layers run their recurrence: ${RECURRENCE.join(', ')} (default: kernel
+                       on WebGPU, sequence on the CPU; compare paths on one device with two runs)
   --epochs N           measured epochs per training run (after warm-up)
   --warmup N           warm-up epochs per training run (not measured)
   --seed N             parameter and data seed (default 0)
@@ -96,6 +104,12 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         break;
       }
       case '--models': args.models = list(flag, value(), MODELS); break;
+      case '--recurrence': {
+        const [path, ...more] = list(flag, value(), RECURRENCE);
+        if (more.length > 0) throw new Error(`${flag}: one path, got ${[path, ...more].join(',')}`);
+        args.recurrence = path;
+        break;
+      }
       case '--epochs': args.epochs = int(flag, value(), 1); break;
       case '--warmup': args.warmup = int(flag, value(), 0); break;
       case '--seed': args.seed = int(flag, value(), 0); break;

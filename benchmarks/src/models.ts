@@ -15,17 +15,19 @@ import type { TrainConfig } from './plan.ts';
 export function buildModel(config: TrainConfig, vocabSize: number, device: Device, seed: number): LanguageModel {
   manualSeed(seed);
   const { hidden } = config;
+  // The scratch model steps through time op by op whatever `recurrence` says.
+  const path = config.recurrence;
   switch (config.model) {
     case 'scratch-rnn':
       return new RNNModelScratch(vocabSize, hidden, device, getParams, initRnnState, rnn);
     case 'concise-rnn':
-      return new RNNModel(new RNN(vocabSize, hidden, { device }), vocabSize);
+      return new RNNModel(new RNN(vocabSize, hidden, { device, path }), vocabSize);
     case 'concise-gru':
-      return new RNNModel(new GRU(vocabSize, hidden, { device }), vocabSize);
+      return new RNNModel(new GRU(vocabSize, hidden, { device, path }), vocabSize);
     case 'concise-lstm':
-      return new RNNModel(new LSTM(vocabSize, hidden, { device }), vocabSize);
+      return new RNNModel(new LSTM(vocabSize, hidden, { device, path }), vocabSize);
     case 'deep-bilstm':
       // RNNModel reads numDirections off the layer: its output layer takes 2·hidden features.
-      return new RNNModel(new LSTM(vocabSize, hidden, { device, numLayers: 2, bidirectional: true }), vocabSize);
+      return new RNNModel(new LSTM(vocabSize, hidden, { device, numLayers: 2, bidirectional: true, path }), vocabSize);
   }
 }

@@ -1,7 +1,7 @@
-/** The 2-layer bidirectional LSTM in the bench's flags and plans, and its FLOPs per token. */
+/** The 2-layer bidirectional LSTM and the recurrence path in the bench's flags and plans, and FLOPs per token. */
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from './args.ts';
-import { conciseCell, flopsPerToken, makePlan, plannedPeers, recurrentShape } from './plan.ts';
+import { conciseCell, describeConfig, flopsPerToken, makePlan, plannedPeers, recurrentShape } from './plan.ts';
 
 describe('deep-bilstm in the plans', () => {
   it('is one of the default models and can be picked alone', () => {
@@ -42,5 +42,20 @@ describe('flopsPerToken', () => {
     const layer2 = 2 * 4 * (2 * H * H + H * H);
     expect(flopsPerToken('deep-bilstm', H, V)).toBe(6 * (layer1 + layer2 + 2 * H * V));
     expect(flopsPerToken('deep-bilstm', H, V)).toBe(250_368);
+  });
+});
+
+describe('--recurrence', () => {
+  it('puts the path on every throughput config and the scaling base, and into the label', () => {
+    const plan = makePlan(parseArgs(['--quick', '--recurrence', 'sequence']));
+    expect(plan.throughput.configs.every((c) => c.recurrence === 'sequence')).toBe(true);
+    expect(plan.scaling.base.recurrence).toBe('sequence');
+    expect(describeConfig(plan.throughput.configs[1]!)).toMatch(/ recurrence=sequence$/);
+  });
+
+  it('is absent by default (each device picks) and refuses an unknown or second path', () => {
+    expect(makePlan(parseArgs(['--quick'])).throughput.configs.some((c) => c.recurrence !== undefined)).toBe(false);
+    expect(() => parseArgs(['--recurrence', 'fused'])).toThrow(/unknown value "fused"/);
+    expect(() => parseArgs(['--recurrence', 'kernel,steps'])).toThrow(/one path/);
   });
 });

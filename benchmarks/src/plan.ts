@@ -3,6 +3,7 @@
  * 35 steps, the first 10,000 characters, lr 1, clipping 1); the quick plan keeps every code path but
  * shrinks sizes so that CI can run it once in well under two minutes on two cores.
  */
+import type { RecurrencePath } from '@tinytape/rnn';
 import type { BenchArgs, ModelName, PeerName } from './args.ts';
 
 /**
@@ -52,6 +53,8 @@ export interface TrainConfig {
   clip: number;
   /** The peers run on this config (throughput only); all requested ones when absent, none when empty. */
   peers?: readonly PeerName[];
+  /** How tinytape's concise layers run their recurrence (`--recurrence`); each device's default when absent. */
+  recurrence?: RecurrencePath;
 }
 
 /** How many epochs each training run does. */
@@ -104,6 +107,11 @@ const RNN_MATMULS: MatmulShape[] = [
 export function makePlan(args: BenchArgs): Plan {
   const plan = modePlan(args);
   plan.throughput.configs = plan.throughput.configs.filter((c) => args.models.includes(c.model));
+  if (args.recurrence !== undefined) {
+    const recurrence = args.recurrence;
+    plan.throughput.configs = plan.throughput.configs.map((c) => ({ ...c, recurrence }));
+    plan.scaling.base = { ...plan.scaling.base, recurrence };
+  }
   return plan;
 }
 
@@ -192,5 +200,5 @@ export function flopsPerToken(model: ModelKind, hidden: number, vocab: number): 
 }
 
 export function describeConfig(c: TrainConfig): string {
-  return `${c.model} H=${c.hidden} B=${c.batchSize} T=${c.numSteps} tokens=${c.maxTokens}`;
+  return `${c.model} H=${c.hidden} B=${c.batchSize} T=${c.numSteps} tokens=${c.maxTokens}${c.recurrence ? ` recurrence=${c.recurrence}` : ''}`;
 }
