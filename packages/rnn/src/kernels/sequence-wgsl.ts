@@ -97,139 +97,100 @@ const PREAMBLE = `  let slot = lid / LANES;
   let live = b < batch;
   let base = slot * H;`;
 
-/** RNN forward: buffers xp, wT (W_hhᵀ), h0 -> states, hN (the final state). */
-export const rnnForwardWgsl: WgslKernel<SequenceParams> = {
-  ...layout,
-  functions: COMMON,
-  body: `${PREAMBLE}
-  for (var u = 0u; u < UNITS; u++) {
-    let j = lane + u * LANES;
-    if (live && j < H) { shared_[base + j] = h0[origin + b * H + j]; }
-  }
+/** WGSL running `statements` for each of the thread's hidden units j (in a live batch row). */
+function eachUnit(statements: string, indent = '  '): string {
+  return `${indent}for (var u = 0u; u < UNITS; u++) {
+${indent}  let j = lane + u * LANES;
+${indent}  if (live && j < H) {
+${indent}    ${statements.split('\n').join(`\n${indent}    `)}
+${indent}  }
+${indent}}`;
+}
+
+/** What a forward kernel adds to the common loop. */
+interface ForwardCell {
+  /** Accumulators of the recurrent product, one per gate block (see `recurrentProduct`). */
+  gates: readonly string[];
+  /** Per unit j of step row `row`: compute next[u] from the accumulators and write what is stored. */
+  step: string;
+  /** Declarations before the loop, and per unit what to load besides h0 and write besides hN. */
+  declare?: string;
+  load?: string;
+  finish?: string;
+}
+
+/**
+ * A forward kernel: each row's initial state into workgroup memory, then per step the recurrent
+ * product, the cell, and the new state shared for the next step between two barriers; the final
+ * state written at the end.
+ */
+function forwardKernel(cell: ForwardCell): WgslKernel<SequenceParams> {
+  return {
+    ...layout,
+    functions: COMMON,
+    body: `${PREAMBLE}
+${cell.declare ?? ''}
+${eachUnit(`shared_[base + j] = h0[origin + b * H + j];${cell.load ?? ''}`)}
   workgroupBarrier();
   for (var s = 0u; s < steps; s++) {
     let row = at(s, steps, reverse) * batch + b;
-${recurrentProduct(['acc'])}
+${recurrentProduct(cell.gates)}
     var next: array<f32, UNITS>;
-    for (var u = 0u; u < UNITS; u++) {
-      let j = lane + u * LANES;
-      if (live && j < H) {
-        let a = xp[row * H + j] + acc[u];
-        next[u] = select(th(a), max(a, 0.0), relu == 1u);
-        states[row * H + j] = next[u];
-      }
-    }
+${eachUnit(cell.step, '    ')}
     workgroupBarrier();
-    for (var u = 0u; u < UNITS; u++) {
-      let j = lane + u * LANES;
-      if (live && j < H) { shared_[base + j] = next[u]; }
-    }
+${eachUnit('shared_[base + j] = next[u];', '    ')}
     workgroupBarrier();
   }
-  for (var u = 0u; u < UNITS; u++) {
-    let j = lane + u * LANES;
-    if (live && j < H) { hN[b * H + j] = shared_[base + j]; }
-  }`,
-};
+${eachUnit(`hN[b * H + j] = shared_[base + j];${cell.finish ?? ''}`)}`,
+  };
+}
+
+/** RNN forward: buffers xp, wT (W_hhᵀ), h0 -> states, hN (the final state). */
+export const rnnForwardWgsl = forwardKernel({
+  gates: ['acc'],
+  step: `let a = xp[row * H + j] + acc[u];
+next[u] = select(th(a), max(a, 0.0), relu == 1u);
+states[row * H + j] = next[u];`,
+});
 
 /** GRU forward: buffers xp, wT, bias, h0 -> states, saved (r, z, n, W_hn·h + b_hn), hN. */
-export const gruForwardWgsl: WgslKernel<SequenceParams> = {
-  ...layout,
-  functions: COMMON,
-  body: `${PREAMBLE}
-  for (var u = 0u; u < UNITS; u++) {
-    let j = lane + u * LANES;
-    if (live && j < H) { shared_[base + j] = h0[origin + b * H + j]; }
-  }
-  workgroupBarrier();
-  for (var s = 0u; s < steps; s++) {
-    let row = at(s, steps, reverse) * batch + b;
-${recurrentProduct(['pr', 'pz', 'pn'])}
-    var next: array<f32, UNITS>;
-    for (var u = 0u; u < UNITS; u++) {
-      let j = lane + u * LANES;
-      if (live && j < H) {
-        let hr = pr[u] + bias[j];
-        let hz = pz[u] + bias[H + j];
-        let hn = pn[u] + bias[2u * H + j];
-        let x = row * 3u * H + j;
-        let r = sig(xp[x] + hr);
-        let z = sig(xp[x + H] + hz);
-        let n = th(xp[x + 2u * H] + r * hn);
-        next[u] = n + z * (shared_[base + j] - n);
-        states[row * H + j] = next[u];
-        let o = row * 4u * H + j;
-        saved[o] = r;
-        saved[o + H] = z;
-        saved[o + 2u * H] = n;
-        saved[o + 3u * H] = hn;
-      }
-    }
-    workgroupBarrier();
-    for (var u = 0u; u < UNITS; u++) {
-      let j = lane + u * LANES;
-      if (live && j < H) { shared_[base + j] = next[u]; }
-    }
-    workgroupBarrier();
-  }
-  for (var u = 0u; u < UNITS; u++) {
-    let j = lane + u * LANES;
-    if (live && j < H) { hN[b * H + j] = shared_[base + j]; }
-  }`,
-};
+export const gruForwardWgsl = forwardKernel({
+  gates: ['pr', 'pz', 'pn'],
+  step: `let hn = pn[u] + bias[2u * H + j];
+let x = row * 3u * H + j;
+let r = sig(xp[x] + (pr[u] + bias[j]));
+let z = sig(xp[x + H] + (pz[u] + bias[H + j]));
+let n = th(xp[x + 2u * H] + r * hn);
+next[u] = n + z * (shared_[base + j] - n);
+states[row * H + j] = next[u];
+let o = row * 4u * H + j;
+saved[o] = r;
+saved[o + H] = z;
+saved[o + 2u * H] = n;
+saved[o + 3u * H] = hn;`,
+});
 
-/** LSTM forward: buffers xp, wT, h0, c0 -> states, saved (i, f, g, o, c), hN, cN. */
-export const lstmForwardWgsl: WgslKernel<SequenceParams> = {
-  ...layout,
-  functions: COMMON,
-  body: `${PREAMBLE}
-  var c: array<f32, UNITS>;
-  for (var u = 0u; u < UNITS; u++) {
-    let j = lane + u * LANES;
-    if (live && j < H) {
-      shared_[base + j] = h0[origin + b * H + j];
-      c[u] = c0[origin + b * H + j];
-    }
-  }
-  workgroupBarrier();
-  for (var s = 0u; s < steps; s++) {
-    let row = at(s, steps, reverse) * batch + b;
-${recurrentProduct(['pi', 'pf', 'pg', 'po'])}
-    var next: array<f32, UNITS>;
-    for (var u = 0u; u < UNITS; u++) {
-      let j = lane + u * LANES;
-      if (live && j < H) {
-        let x = row * 4u * H + j;
-        let gi = sig(xp[x] + pi[u]);
-        let gf = sig(xp[x + H] + pf[u]);
-        let gg = th(xp[x + 2u * H] + pg[u]);
-        let go = sig(xp[x + 3u * H] + po[u]);
-        c[u] = gf * c[u] + gi * gg;
-        next[u] = go * th(c[u]);
-        states[row * H + j] = next[u];
-        let o = row * 5u * H + j;
-        saved[o] = gi;
-        saved[o + H] = gf;
-        saved[o + 2u * H] = gg;
-        saved[o + 3u * H] = go;
-        saved[o + 4u * H] = c[u];
-      }
-    }
-    workgroupBarrier();
-    for (var u = 0u; u < UNITS; u++) {
-      let j = lane + u * LANES;
-      if (live && j < H) { shared_[base + j] = next[u]; }
-    }
-    workgroupBarrier();
-  }
-  for (var u = 0u; u < UNITS; u++) {
-    let j = lane + u * LANES;
-    if (live && j < H) {
-      hN[b * H + j] = shared_[base + j];
-      cN[b * H + j] = c[u];
-    }
-  }`,
-};
+/** LSTM forward: buffers xp, wT, h0, c0 -> states, saved (i, f, g, o, c), hN, cN. The cell state stays in registers. */
+export const lstmForwardWgsl = forwardKernel({
+  gates: ['pi', 'pf', 'pg', 'po'],
+  declare: '  var c: array<f32, UNITS>;',
+  load: '\nc[u] = c0[origin + b * H + j];',
+  step: `let x = row * 4u * H + j;
+let gi = sig(xp[x] + pi[u]);
+let gf = sig(xp[x + H] + pf[u]);
+let gg = th(xp[x + 2u * H] + pg[u]);
+let go = sig(xp[x + 3u * H] + po[u]);
+c[u] = gf * c[u] + gi * gg;
+next[u] = go * th(c[u]);
+states[row * H + j] = next[u];
+let o = row * 5u * H + j;
+saved[o] = gi;
+saved[o + H] = gf;
+saved[o + 2u * H] = gg;
+saved[o + 3u * H] = go;
+saved[o + 4u * H] = c[u];`,
+  finish: '\ncN[b * H + j] = c[u];',
+});
 
 /**
  * Adds Wᵀ·d for gate block GATE into acc: every thread shares its units' d through workgroup memory,
@@ -237,10 +198,7 @@ ${recurrentProduct(['pi', 'pf', 'pg', 'po'])}
  */
 function carryBlock(gate: string, values: string): string {
   return `    workgroupBarrier();
-    for (var u = 0u; u < UNITS; u++) {
-      let j = lane + u * LANES;
-      if (live && j < H) { shared_[base + j] = ${values}[u]; }
-    }
+${eachUnit(`shared_[base + j] = ${values}[u];`, '    ')}
     workgroupBarrier();
     for (var k = 0u; k < H; k++) {
       let d = shared_[base + k];
@@ -277,10 +235,7 @@ export const rnnBackwardWgsl: WgslKernel<SequenceParams> = {
     }
 ${carryBlock('0u', 'da')}
   }
-  for (var u = 0u; u < UNITS; u++) {
-    let j = lane + u * LANES;
-    if (live && j < H) { dh0[b * H + j] = acc[u]; }
-  }`,
+${eachUnit('dh0[b * H + j] = acc[u];')}`,
 };
 
 /** GRU backward: buffers g, w, states, saved, h0 -> dXp, dHp, dh0. */
@@ -324,10 +279,7 @@ ${carryBlock('0u', 'dr')}
 ${carryBlock('1u', 'dz')}
 ${carryBlock('2u', 'dn')}
   }
-  for (var u = 0u; u < UNITS; u++) {
-    let j = lane + u * LANES;
-    if (live && j < H) { dh0[b * H + j] = acc[u]; }
-  }`,
+${eachUnit('dh0[b * H + j] = acc[u];')}`,
 };
 
 /** LSTM backward: buffers g, w, saved, c0, dcN -> dPre, dh0, dc0 (dcN seeds the cell carry when finalCell is 1). */
@@ -342,10 +294,7 @@ export const lstmBackwardWgsl: WgslKernel<LstmBackwardParams> = {
   var df: array<f32, UNITS>;
   var dg: array<f32, UNITS>;
   var dout: array<f32, UNITS>;
-  for (var u = 0u; u < UNITS; u++) {
-    let j = lane + u * LANES;
-    if (live && j < H && finalCell == 1u) { carryC[u] = dcN[b * H + j]; }
-  }
+${eachUnit('if (finalCell == 1u) { carryC[u] = dcN[b * H + j]; }')}
   for (var k = 0u; k < steps; k++) {
     let s = steps - 1u - k;
     let row = at(s, steps, reverse) * batch + b;
@@ -380,13 +329,7 @@ ${carryBlock('1u', 'df')}
 ${carryBlock('2u', 'dg')}
 ${carryBlock('3u', 'dout')}
   }
-  for (var u = 0u; u < UNITS; u++) {
-    let j = lane + u * LANES;
-    if (live && j < H) {
-      dh0[b * H + j] = acc[u];
-      dc0[b * H + j] = carryC[u];
-    }
-  }`,
+${eachUnit('dh0[b * H + j] = acc[u];\ndc0[b * H + j] = carryC[u];')}`,
 };
 
 /**
