@@ -213,124 +213,104 @@ const PREVIOUS = `fn previousRow(s: u32, steps: u32, reverse: u32, batch: u32, b
   return at(s - 1u, steps, reverse) * batch + b;
 }`;
 
-/** RNN backward: buffers g, w, states -> dPre, dh0. */
-export const rnnBackwardWgsl: WgslKernel<SequenceParams> = {
-  ...layout,
-  functions: COMMON,
-  body: `${PREAMBLE}
+/** What a backward kernel adds to the common reverse-time loop. */
+interface BackwardCell {
+  /** Per-unit arrays the step fills, one per gate block: their Wᵀ products are the carried gradient. */
+  blocks: readonly string[];
+  /** Per unit j of step row `row` (started from row `prev`): with dh = g + carried, fill the blocks, write dPre. */
+  step: string;
+  declare?: string;
+  /** Per unit, before the loop and after it (besides dh0). */
+  init?: string;
+  finish?: string;
+  /** The kernel's own uniforms, when it has more than the layout's. */
+  uniforms?: WgslKernel<LstmBackwardParams>['uniforms'];
+}
+
+/**
+ * A backward kernel: time in reverse; per step each unit's gradients (`step`, which sets acc[u] to
+ * what it carries besides the product), then Wᵀ times every gate block added into acc; dh0 at the end.
+ */
+function backwardKernel<P extends SequenceParams>(cell: BackwardCell): WgslKernel<P> {
+  return {
+    ...layout,
+    ...(cell.uniforms ? { uniforms: cell.uniforms } : {}),
+    functions: `${COMMON}\n${PREVIOUS}`,
+    body: `${PREAMBLE}
   var acc: array<f32, UNITS>;
-  var da: array<f32, UNITS>;
+  ${cell.blocks.map((name) => `var ${name}: array<f32, UNITS>;`).join('\n  ')}
+${cell.declare ?? ''}
+${cell.init ? eachUnit(cell.init) : ''}
   for (var k = 0u; k < steps; k++) {
     let s = steps - 1u - k;
     let row = at(s, steps, reverse) * batch + b;
-    for (var u = 0u; u < UNITS; u++) {
-      let j = lane + u * LANES;
-      if (live && j < H) {
-        let dh = g[row * H + j] + acc[u];
-        let h = states[row * H + j];
-        da[u] = dh * select(1.0 - h * h, select(0.0, 1.0, h > 0.0), relu == 1u);
-        dPre[row * H + j] = da[u];
-        acc[u] = 0.0;
-      }
-    }
-${carryBlock('0u', 'da')}
+    let prev = previousRow(s, steps, reverse, batch, b);
+${eachUnit(`let dh = g[row * H + j] + acc[u];\n${cell.step}`, '    ')}
+${cell.blocks.map((name, gate) => carryBlock(`${gate}u`, name)).join('\n')}
   }
-${eachUnit('dh0[b * H + j] = acc[u];')}`,
-};
+${eachUnit(`dh0[b * H + j] = acc[u];${cell.finish ?? ''}`)}`,
+  } as WgslKernel<P>;
+}
+
+/** RNN backward: buffers g, w, states -> dPre, dh0. */
+export const rnnBackwardWgsl = backwardKernel<SequenceParams>({
+  blocks: ['da'],
+  step: `let h = states[row * H + j];
+da[u] = dh * select(1.0 - h * h, select(0.0, 1.0, h > 0.0), relu == 1u);
+dPre[row * H + j] = da[u];
+acc[u] = 0.0;`,
+});
 
 /** GRU backward: buffers g, w, states, saved, h0 -> dXp, dHp, dh0. */
-export const gruBackwardWgsl: WgslKernel<SequenceParams> = {
-  ...layout,
-  functions: `${COMMON}\n${PREVIOUS}`,
-  body: `${PREAMBLE}
-  var acc: array<f32, UNITS>;
-  var dr: array<f32, UNITS>;
-  var dz: array<f32, UNITS>;
-  var dn: array<f32, UNITS>;
-  for (var k = 0u; k < steps; k++) {
-    let s = steps - 1u - k;
-    let row = at(s, steps, reverse) * batch + b;
-    let prev = previousRow(s, steps, reverse, batch, b);
-    for (var u = 0u; u < UNITS; u++) {
-      let j = lane + u * LANES;
-      if (live && j < H) {
-        let dh = g[row * H + j] + acc[u];
-        let o = row * 4u * H + j;
-        let r = saved[o];
-        let z = saved[o + H];
-        let n = saved[o + 2u * H];
-        let hn = saved[o + 3u * H];
-        let hPrev = select(states[min(prev, steps * batch - 1u) * H + j], h0[origin + b * H + j], prev == steps * batch);
-        let dnPre = dh * (1.0 - z) * (1.0 - n * n);
-        dz[u] = dh * (hPrev - n) * z * (1.0 - z);
-        dr[u] = dnPre * hn * r * (1.0 - r);
-        dn[u] = dnPre * r;
-        let x = row * 3u * H + j;
-        dXp[x] = dr[u];
-        dXp[x + H] = dz[u];
-        dXp[x + 2u * H] = dnPre;
-        dHp[x] = dr[u];
-        dHp[x + H] = dz[u];
-        dHp[x + 2u * H] = dn[u];
-        acc[u] = dh * z;
-      }
-    }
-${carryBlock('0u', 'dr')}
-${carryBlock('1u', 'dz')}
-${carryBlock('2u', 'dn')}
-  }
-${eachUnit('dh0[b * H + j] = acc[u];')}`,
-};
+export const gruBackwardWgsl = backwardKernel<SequenceParams>({
+  blocks: ['dr', 'dz', 'dn'],
+  step: `let o = row * 4u * H + j;
+let r = saved[o];
+let z = saved[o + H];
+let n = saved[o + 2u * H];
+let hn = saved[o + 3u * H];
+let hPrev = select(states[min(prev, steps * batch - 1u) * H + j], h0[origin + b * H + j], prev == steps * batch);
+let dnPre = dh * (1.0 - z) * (1.0 - n * n);
+dz[u] = dh * (hPrev - n) * z * (1.0 - z);
+dr[u] = dnPre * hn * r * (1.0 - r);
+dn[u] = dnPre * r;
+let x = row * 3u * H + j;
+dXp[x] = dr[u];
+dXp[x + H] = dz[u];
+dXp[x + 2u * H] = dnPre;
+dHp[x] = dr[u];
+dHp[x + H] = dz[u];
+dHp[x + 2u * H] = dn[u];
+acc[u] = dh * z;`,
+});
 
 /** LSTM backward: buffers g, w, saved, c0, dcN -> dPre, dh0, dc0 (dcN seeds the cell carry when finalCell is 1). */
-export const lstmBackwardWgsl: WgslKernel<LstmBackwardParams> = {
-  ...layout,
+export const lstmBackwardWgsl = backwardKernel<LstmBackwardParams>({
   uniforms: { ...layout.uniforms, finalCell: 'u32' },
-  functions: `${COMMON}\n${PREVIOUS}`,
-  body: `${PREAMBLE}
-  var acc: array<f32, UNITS>;
-  var carryC: array<f32, UNITS>;
-  var di: array<f32, UNITS>;
-  var df: array<f32, UNITS>;
-  var dg: array<f32, UNITS>;
-  var dout: array<f32, UNITS>;
-${eachUnit('if (finalCell == 1u) { carryC[u] = dcN[b * H + j]; }')}
-  for (var k = 0u; k < steps; k++) {
-    let s = steps - 1u - k;
-    let row = at(s, steps, reverse) * batch + b;
-    let prev = previousRow(s, steps, reverse, batch, b);
-    for (var u = 0u; u < UNITS; u++) {
-      let j = lane + u * LANES;
-      if (live && j < H) {
-        let dh = g[row * H + j] + acc[u];
-        let o = row * 5u * H + j;
-        let gi = saved[o];
-        let gf = saved[o + H];
-        let gg = saved[o + 2u * H];
-        let go = saved[o + 3u * H];
-        let tc = th(saved[o + 4u * H]);
-        let dc = carryC[u] + dh * go * (1.0 - tc * tc);
-        let cPrev = select(saved[min(prev, steps * batch - 1u) * 5u * H + 4u * H + j], c0[origin + b * H + j], prev == steps * batch);
-        di[u] = dc * gg * gi * (1.0 - gi);
-        df[u] = dc * cPrev * gf * (1.0 - gf);
-        dg[u] = dc * gi * (1.0 - gg * gg);
-        dout[u] = dh * tc * go * (1.0 - go);
-        let x = row * 4u * H + j;
-        dPre[x] = di[u];
-        dPre[x + H] = df[u];
-        dPre[x + 2u * H] = dg[u];
-        dPre[x + 3u * H] = dout[u];
-        carryC[u] = dc * gf;
-        acc[u] = 0.0;
-      }
-    }
-${carryBlock('0u', 'di')}
-${carryBlock('1u', 'df')}
-${carryBlock('2u', 'dg')}
-${carryBlock('3u', 'dout')}
-  }
-${eachUnit('dh0[b * H + j] = acc[u];\ndc0[b * H + j] = carryC[u];')}`,
-};
+  blocks: ['di', 'df', 'dg', 'dout'],
+  declare: '  var carryC: array<f32, UNITS>;',
+  init: 'if (finalCell == 1u) { carryC[u] = dcN[b * H + j]; }',
+  step: `let o = row * 5u * H + j;
+let gi = saved[o];
+let gf = saved[o + H];
+let gg = saved[o + 2u * H];
+let go = saved[o + 3u * H];
+let tc = th(saved[o + 4u * H]);
+let dc = carryC[u] + dh * go * (1.0 - tc * tc);
+let cPrev = select(saved[min(prev, steps * batch - 1u) * 5u * H + 4u * H + j], c0[origin + b * H + j], prev == steps * batch);
+di[u] = dc * gg * gi * (1.0 - gi);
+df[u] = dc * cPrev * gf * (1.0 - gf);
+dg[u] = dc * gi * (1.0 - gg * gg);
+dout[u] = dh * tc * go * (1.0 - go);
+let x = row * 4u * H + j;
+dPre[x] = di[u];
+dPre[x + H] = df[u];
+dPre[x + 2u * H] = dg[u];
+dPre[x + 3u * H] = dout[u];
+carryC[u] = dc * gf;
+acc[u] = 0.0;`,
+  finish: '\ndc0[b * H + j] = carryC[u];',
+});
 
 /**
  * dW_hh = dHpᵀ·prev and db_hh = Σ dHp (buffers d, states, h0 -> dW, db): each thread owns a 4×4 block
