@@ -98,7 +98,8 @@ run() {
         const a = await gpu.requestAdapter();
         if (!a) { console.log('no adapter'); process.exit(1); }
         const i = a.info; console.log('adapter', JSON.stringify({ vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description, fallback: i.isFallbackAdapter }));
-        console.log('maxComputeInvocationsPerWorkgroup', a.limits.maxComputeInvocationsPerWorkgroup, 'maxStorageBufferBindingSize', a.limits.maxStorageBufferBindingSize);
+        console.log('maxComputeInvocationsPerWorkgroup', a.limits.maxComputeInvocationsPerWorkgroup, 'maxStorageBufferBindingSize', a.limits.maxStorageBufferBindingSize,
+          'maxStorageBuffersPerShaderStage', a.limits.maxStorageBuffersPerShaderStage, 'maxComputeWorkgroupStorageSize', a.limits.maxComputeWorkgroupStorageSize);
         process.exit(0);") 2>&1
     } >"$out/env.txt" 2>&1; cat "$out/env.txt" ;;
     bench)

@@ -2,7 +2,7 @@
  * Multi-tensor kernels for the end of a training step: gradient clipping and the optimizer updates
  * touch every parameter, and done op by op they cost a WebGPU step two dispatches per parameter for the
  * clipping and two (SGD) or about ten (Adam) for the update. Here one dispatch handles a chunk of
- * tensors: as many as fit the storage buffers a dispatch may bind on every adapter.
+ * tensors: as many as fit the storage buffers a dispatch may bind on the device (`bufferBudget`).
  *
  * Clipping runs in two stages: sums of squares into a small buffer of partial sums (one dispatch per
  * chunk, each adding the previous chunk's partials), then one dispatch per chunk that folds the partials
@@ -16,26 +16,46 @@
  * instead of adding it to the zeros.
  */
 import {
-  type CustomKernel, type HostKernel, type KernelParams, ShapeError, type Tensor, ValueError, defineKernel, fmtShape, runKernel, sameShape,
+  type CustomKernel, type Device, type HostKernel, type KernelParams, ShapeError, type Tensor, ValueError, type WebGPUBackend, defineKernel,
+  fmtShape, runKernel, sameShape,
 } from '@tinytape/tensor';
 import { PARTIAL_SLOTS, adamWgsl, clipWgsl, sgdWgsl, squaresWgsl } from './multi-tensor-wgsl.ts';
 
-/** Storage buffers one dispatch may bind on every WebGPU adapter (maxStorageBuffersPerShaderStage's default). */
-const MAX_BUFFERS = 8;
+/** Storage buffers every WebGPU adapter lets one dispatch bind (maxStorageBuffersPerShaderStage's default). */
+const PORTABLE_BUFFERS = 8;
+/**
+ * Most buffers a chunk uses even where the device allows more: 16 is what Dawn grants on lavapipe, and
+ * it keeps every chunk's sizes within a dispatch's parameter words.
+ */
+const MOST_BUFFERS = 16;
 
-// Tensors per dispatch, from that budget and the other buffers each kernel binds.
-/** Sums of squares: the gradients (read) and the partial sums (written). */
-const SQUARES_FIRST = MAX_BUFFERS - 1;
-/** Sums of squares after the first chunk: also the previous chunk's partials. */
-const SQUARES_NEXT = MAX_BUFFERS - 2;
-/** Clipping: the gradients (scaled in place), the partials and the norm. */
-const CLIP_FIRST = MAX_BUFFERS - 2;
-/** Clipping after the first chunk, which alone writes the norm. */
-const CLIP_NEXT = MAX_BUFFERS - 1;
-/** SGD: a parameter and its gradient each. */
-const SGD_CHUNK = MAX_BUFFERS / 2;
-/** Adam: a parameter, its gradient and its two moments each. */
-const ADAM_CHUNK = MAX_BUFFERS / 4;
+/**
+ * How many storage buffers one dispatch may bind on `device`: the WebGPU device's limit (tinytape asks
+ * for the adapter's), between 8 and 16; 16 on the CPU devices, where a chunk is just a loop.
+ */
+export function bufferBudget(device: Device): number {
+  if (device.kind !== 'webgpu') return MOST_BUFFERS;
+  const limit = (device.backend as unknown as WebGPUBackend).device.limits.maxStorageBuffersPerShaderStage;
+  return Math.max(PORTABLE_BUFFERS, Math.min(MOST_BUFFERS, limit));
+}
+
+/** Tensors per dispatch for a budget of `buffers`, from the other buffers each kernel binds. */
+function chunkSizes(buffers: number) {
+  return {
+    /** Sums of squares: the gradients (read) and the partial sums (written). */
+    squaresFirst: buffers - 1,
+    /** Sums of squares after the first chunk: also the previous chunk's partials. */
+    squaresNext: buffers - 2,
+    /** Clipping: the gradients (scaled in place), the partials and the norm. */
+    clipFirst: buffers - 2,
+    /** Clipping after the first chunk, which alone writes the norm. */
+    clipNext: buffers - 1,
+    /** SGD: a parameter and its gradient each. */
+    sgd: Math.floor(buffers / 2),
+    /** Adam: a parameter, its gradient and its two moments each. */
+    adam: Math.floor(buffers / 4),
+  };
+}
 
 /** Adam's per-step numbers, as the op-by-op update used them (host numbers; float32 on WebGPU). */
 export type AdamStepParams = {
@@ -64,9 +84,15 @@ function chunked<T>(items: readonly T[], first: number, rest: number): T[][] {
   return out;
 }
 
-/** One kernel per tensor count, 1 to `most`; `[count − 1]` is the one for `count` tensors. */
-const variants = (most: number, make: (count: number) => CustomKernel<KernelParams>): CustomKernel<KernelParams>[] =>
-  Array.from({ length: most }, (_, j) => make(j + 1));
+/** The kernel for `count` tensors, made on first use (a device with more buffers uses more counts). */
+function variants(make: (count: number) => CustomKernel<KernelParams>): (count: number) => CustomKernel<KernelParams> {
+  const made = new Map<number, CustomKernel<KernelParams>>();
+  return (count) => {
+    let kernel = made.get(count);
+    if (kernel === undefined) made.set(count, (kernel = make(count)));
+    return kernel;
+  };
+}
 
 // ---------------------------------------------------------------- host versions
 
@@ -150,7 +176,7 @@ function adamHost(count: number): HostKernel<KernelParams> {
 
 // ---------------------------------------------------------------- kernels
 
-const squareSums = variants(SQUARES_FIRST, (count) => defineKernel<KernelParams>({
+const squareSums = variants((count) => defineKernel<KernelParams>({
   name: `multiTensorSquares${count}`,
   inputs: names('grad', count),
   outputs: ['partials'],
@@ -159,7 +185,7 @@ const squareSums = variants(SQUARES_FIRST, (count) => defineKernel<KernelParams>
   webgpu: squaresWgsl(count, false),
 }));
 
-const carriedSquares = variants(SQUARES_NEXT, (count) => defineKernel<KernelParams>({
+const carriedSquares = variants((count) => defineKernel<KernelParams>({
   name: `multiTensorSquaresCarried${count}`,
   inputs: ['carry', ...names('grad', count)],
   outputs: ['partials'],
@@ -168,7 +194,7 @@ const carriedSquares = variants(SQUARES_NEXT, (count) => defineKernel<KernelPara
   webgpu: squaresWgsl(count, true),
 }));
 
-const clips = variants(CLIP_FIRST, (count) => defineKernel<KernelParams>({
+const clips = variants((count) => defineKernel<KernelParams>({
   name: `multiTensorClip${count}`,
   inputs: ['partials'],
   updates: names('grad', count),
@@ -178,7 +204,7 @@ const clips = variants(CLIP_FIRST, (count) => defineKernel<KernelParams>({
   webgpu: clipWgsl(count, true),
 }));
 
-const moreClips = variants(CLIP_NEXT, (count) => defineKernel<KernelParams>({
+const moreClips = variants((count) => defineKernel<KernelParams>({
   name: `multiTensorClipMore${count}`,
   inputs: ['partials'],
   updates: names('grad', count),
@@ -187,7 +213,7 @@ const moreClips = variants(CLIP_NEXT, (count) => defineKernel<KernelParams>({
   webgpu: clipWgsl(count, false),
 }));
 
-const sgds = variants(SGD_CHUNK, (count) => defineKernel<KernelParams>({
+const sgds = variants((count) => defineKernel<KernelParams>({
   name: `multiTensorSgd${count}`,
   inputs: [],
   updates: Array.from({ length: count }, (_, j) => [`param${j}`, `grad${j}`]).flat(),
@@ -196,7 +222,7 @@ const sgds = variants(SGD_CHUNK, (count) => defineKernel<KernelParams>({
   webgpu: sgdWgsl(count),
 }));
 
-const adams = variants(ADAM_CHUNK, (count) => defineKernel<KernelParams>({
+const adams = variants((count) => defineKernel<KernelParams>({
   name: `multiTensorAdam${count}`,
   inputs: [],
   updates: Array.from({ length: count }, (_, j) => [`param${j}`, `grad${j}`, `mean${j}`, `sq${j}`]).flat(),
@@ -216,19 +242,20 @@ const adams = variants(ADAM_CHUNK, (count) => defineKernel<KernelParams>({
  */
 export function clipGradients(grads: readonly Tensor[], theta: number): Tensor {
   if (grads.length === 0) throw new ValueError('clipGradients: no gradients to clip');
+  const sizes = chunkSizes(bufferBudget(grads[0]!.device));
   let partials: Tensor | null = null;
-  for (const chunk of chunked(grads, SQUARES_FIRST, SQUARES_NEXT)) {
+  for (const chunk of chunked(grads, sizes.squaresFirst, sizes.squaresNext)) {
     const carry: Tensor | null = partials;
-    const kernel = carry === null ? squareSums[chunk.length - 1]! : carriedSquares[chunk.length - 1]!;
+    const kernel = carry === null ? squareSums(chunk.length) : carriedSquares(chunk.length);
     [partials] = runKernel(kernel, carry === null ? chunk : [carry, ...chunk], [[PARTIAL_SLOTS]], sizesOf(chunk)) as [Tensor];
     carry?.dispose();
   }
   let norm: Tensor | null = null;
-  for (const chunk of chunked(grads, CLIP_FIRST, CLIP_NEXT)) {
+  for (const chunk of chunked(grads, sizes.clipFirst, sizes.clipNext)) {
     const params = { ...sizesOf(chunk), theta };
     // Only the first chunk's kernel writes the norm; the others fold the same partials to the same value.
-    if (norm === null) [norm] = runKernel(clips[chunk.length - 1]!, [partials!], [[]], params, chunk) as [Tensor];
-    else runKernel(moreClips[chunk.length - 1]!, [partials!], [], params, chunk);
+    if (norm === null) [norm] = runKernel(clips(chunk.length), [partials!], [[]], params, chunk) as [Tensor];
+    else runKernel(moreClips(chunk.length), [partials!], [], params, chunk);
   }
   partials!.dispose();
   return norm!;
@@ -252,10 +279,12 @@ function checkShapes(op: string, params: readonly Tensor[], companions: Record<s
  */
 export function sgdStep(params: readonly Tensor[], grads: readonly Tensor[], alpha: number): void {
   checkShapes('sgdStep', params, { grads });
-  for (let start = 0; start < params.length; start += SGD_CHUNK) {
-    const ps = params.slice(start, start + SGD_CHUNK);
-    const gs = grads.slice(start, start + SGD_CHUNK);
-    runKernel(sgds[ps.length - 1]!, [], [], { alpha, ...sizesOf(ps) }, ps.flatMap((p, j) => [p, gs[j]!]));
+  if (params.length === 0) return;
+  const chunk = chunkSizes(bufferBudget(params[0]!.device)).sgd;
+  for (let start = 0; start < params.length; start += chunk) {
+    const ps = params.slice(start, start + chunk);
+    const gs = grads.slice(start, start + chunk);
+    runKernel(sgds(ps.length), [], [], { alpha, ...sizesOf(ps) }, ps.flatMap((p, j) => [p, gs[j]!]));
     for (const g of gs) g.storage.markZeroed();
   }
 }
@@ -268,10 +297,12 @@ export function adamStep(
   params: readonly Tensor[], grads: readonly Tensor[], means: readonly Tensor[], squares: readonly Tensor[], step: AdamStepParams,
 ): void {
   checkShapes('adamStep', params, { grads, means, squares });
-  for (let start = 0; start < params.length; start += ADAM_CHUNK) {
-    const ps = params.slice(start, start + ADAM_CHUNK);
+  if (params.length === 0) return;
+  const chunk = chunkSizes(bufferBudget(params[0]!.device)).adam;
+  for (let start = 0; start < params.length; start += chunk) {
+    const ps = params.slice(start, start + chunk);
     const updated = ps.flatMap((p, j) => [p, grads[start + j]!, means[start + j]!, squares[start + j]!]);
-    runKernel(adams[ps.length - 1]!, [], [], { ...step, ...sizesOf(ps) }, updated);
+    runKernel(adams(ps.length), [], [], { ...step, ...sizesOf(ps) }, updated);
     for (let j = 0; j < ps.length; j++) grads[start + j]!.storage.markZeroed();
   }
 }
