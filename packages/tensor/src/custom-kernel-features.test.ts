@@ -117,6 +117,26 @@ describe.each(devices.map((d) => [d.kind, d] as const))('custom kernels on %s', 
   });
 });
 
+/** A kernel reading more buffers than any WebGPU device binds in one dispatch. */
+const tooWide = defineKernel<{ size: number }>({
+  name: 'testTooWide',
+  inputs: Array.from({ length: 40 }, (_, i) => `in${i}`),
+  outputs: ['out'],
+  writesAll: true,
+  reference: ({ inputs, outputs: [out], sizes: [n] }) => {
+    for (let i = 0; i < n!; i++) out![i] = inputs.reduce((sum, x) => sum + x[i]!, 0);
+  },
+  webgpu: { body: 'out[idx] = in0[idx];' },
+});
+
+describe.runIf(devices.some((d) => d.kind === 'webgpu'))('custom kernels on webgpu, beyond the device', () => {
+  it('refuses a kernel that binds more storage buffers than the device allows, naming both counts', () => {
+    const device = devices.find((d) => d.kind === 'webgpu')!;
+    const parts = Array.from({ length: 40 }, () => tensor([1, 2], { device }));
+    expect(() => runKernel(tooWide, parts, [[2]], { size: 2 })).toThrow(/testTooWide: binds 41 storage buffers, but this WebGPU device allows \d+/);
+  });
+});
+
 describe('defineKernel', () => {
   it('refuses an int input that is not an input, and an in-place kernel that is differentiable', () => {
     const base = { inputs: ['x'], outputs: ['y'], reference: () => {} };

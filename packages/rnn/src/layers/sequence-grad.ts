@@ -4,7 +4,9 @@
  * Each rule first recomputes the gates of all steps at once from the saved states (one matmul over
  * [numSteps*batch, hidden] instead of numSteps small ones) and turns them into coefficient tensors, so
  * the loop over time keeps only the work that depends on the step after it: add the carried gradient,
- * scale by the step's coefficients, multiply by W_hh. Everything else — the input projection's
+ * scale by the step's coefficients, multiply by W_hh. For the GRU and LSTM the elementwise part of a step
+ * is one kernel (kernels/cell-grads.ts) that reads step t of the whole-sequence tensors in place, so a
+ * step costs that kernel and the W_hh matmul instead of a handful of small ops. Everything else — the input projection's
  * gradient, W_hh's (one matmul over all steps), b_hh's — is formed once after the loop.
  *
  * Notation: states are indexed by time t; `prev` holds the state each step started from (h0 for the
@@ -12,13 +14,13 @@
  * σ's output, tanh' in terms of tanh's.
  */
 import { registerGradient } from '@tinytape/autograd';
-import { type Tensor, add, concat, matmul, matmulAccumulate_, mul, reshape, sigmoid, slice, stack, sub, sum, tanh, unaryOp, unsqueeze } from '@tinytape/tensor';
+import { type Tensor, add, concat, matmul, matmulAccumulate_, mul, reshape, sigmoid, slice, stack, sub, sum, tanh, unaryOp, unsqueeze, zeros } from '@tinytape/tensor';
+import { gruStepGrad, lstmStepGrad } from '../kernels/cell-grads.ts';
 import { timeStep as step } from './cells.ts';
 import type { SequenceAttrs } from './sequence.ts';
 
 const dTanh = (y: Tensor) => unaryOp('oneMinusSquare', y);
 const dSigmoid = (y: Tensor) => unaryOp('sigmoidGradFromOutput', y);
-const plus = (a: Tensor, b: Tensor | null) => (b === null ? a : add(a, b));
 
 /** The state each step started from, [numSteps, batch, hidden], given the states it ended with. */
 function previousStates(states: Tensor, initial: Tensor, reverse: boolean): Tensor {
@@ -76,15 +78,15 @@ registerGradient('recurrentSequence', (g, { inputs, output, attrs }) => {
     const Cn = mul(A, r);
     const toHp = reshape(concat([Cr, Cz, Cn], 1), [numSteps, batch, 3, hidden]);
     const zT = reshape(z, [numSteps, batch, hidden]);
-    const dhs = new Array<Tensor>(numSteps);
+    // Per step one kernel (dh = g_t + carry into its row of dhs, dHp = dh ⊙ toHp_t, dh ⊙ z_t) and the
+    // recurrent product, accumulated into dh ⊙ z_t: carry = dh ⊙ z_t + dHp·W_hh.
+    const dhs = zeros([numSteps, batch, hidden], { device: g.device });
     let carry: Tensor | null = null;
     for (const t of order) {
-      const dh = plus(step(g, t), carry);
-      dhs[t] = dh;
-      const dHp = reshape(mul(unsqueeze(dh, 1), step(toHp, t)), [batch, 3 * hidden]);
-      carry = add(mul(dh, step(zT, t)), matmul(dHp, wHh));
+      const { dHp, dhz } = gruStepGrad(t, g, toHp, zT, carry, dhs);
+      carry = matmulAccumulate_(dhz, dHp, wHh);
     }
-    const dH = reshape(stack(dhs), [rows, 1, hidden]);
+    const dH = reshape(dhs, [rows, 1, hidden]);
     const dHp = reshape(mul(dH, reshape(toHp, [rows, 3, hidden])), [rows, 3 * hidden]);
     const dXp = reshape(mul(dH, reshape(concat([Cr, Cz, A], 1), [rows, 3, hidden])), [rows, 3 * hidden]);
     return [dXp, matmul(dHp, prev, { transA: true }), carry, sum(dHp, 0)];
@@ -109,22 +111,20 @@ registerGradient('recurrentSequence', (g, { inputs, output, attrs }) => {
   const Kifg = reshape(concat([mul(gg, dSigmoid(i)), mul(prevC, dSigmoid(f)), mul(i, dTanh(gg))], 1), [numSteps, batch, 3, hidden]);
   const Ko = reshape(mul(tc, dSigmoid(o)), [numSteps, batch, hidden]);
   const fT = reshape(f, [numSteps, batch, hidden]);
-  const gh = slice(g, 2, 0, hidden);
-  const gc = slice(g, 2, hidden);
-  const dhs = new Array<Tensor>(numSteps);
-  const dcs = new Array<Tensor>(numSteps);
-  let carryH: Tensor | null = null;
-  let carryC: Tensor | null = null;
+  // Every step's coefficients side by side, [numSteps, batch, 6, hidden], for the step kernel.
+  const asBlock = (x: Tensor) => reshape(x, [numSteps, batch, 1, hidden]);
+  const coef = concat([Kifg, asBlock(Ko), asBlock(K1), asBlock(fT)], 2);
   const gates = (dh: Tensor, dc: Tensor, kifg: Tensor, ko: Tensor, n: number) =>
     concat([reshape(mul(unsqueeze(dc, 1), kifg), [n, 3 * hidden]), mul(dh, ko)], 1);
+  // Per step one kernel (dh and dc into their rows of dhs and dcs, the gate gradient row, the c carry
+  // dc ⊙ f_t) and the recurrent product of the gate row with W_hh, the h carry.
+  const dhs = zeros([numSteps, batch, hidden], { device: g.device });
+  const dcs = zeros([numSteps, batch, hidden], { device: g.device });
+  let carry: { h: Tensor; c: Tensor } | null = null;
   for (const t of order) {
-    const dh = plus(step(gh, t), carryH);
-    const dc = add(plus(step(gc, t), carryC), mul(dh, step(K1, t)));
-    dhs[t] = dh;
-    dcs[t] = dc;
-    carryH = matmul(gates(dh, dc, step(Kifg, t), step(Ko, t), batch), wHh);
-    carryC = mul(dc, step(fT, t));
+    const back = lstmStepGrad(t, g, coef, carry, dhs, dcs);
+    carry = { h: matmul(back.gates, wHh), c: back.nextC };
   }
-  const dPre = gates(flat(stack(dhs)), flat(stack(dcs)), reshape(Kifg, [rows, 3, hidden]), flat(Ko), rows);
-  return [dPre, matmul(dPre, prevH, { transA: true }), carryH, carryC];
+  const dPre = gates(flat(dhs), flat(dcs), reshape(Kifg, [rows, 3, hidden]), flat(Ko), rows);
+  return [dPre, matmul(dPre, prevH, { transA: true }), carry!.h, carry!.c];
 });

@@ -65,6 +65,11 @@ export function runKernel<P extends KernelParams>(
   if (wgsl === undefined) throw new DeviceError(`${kernel.name}: this kernel has no WebGPU version (KernelSpec.webgpu)`);
   const uniforms = Object.entries(wgsl.uniforms ?? {}) as [string, WgslScalar][];
   if (uniforms.length + 1 > PARAM_WORDS) throw new DeviceError(`${kernel.name}: at most ${PARAM_WORDS - 1} uniforms fit a dispatch`);
+  const buffers = inputs.length + outputs.length;
+  const most = ctx.device.limits.maxStorageBuffersPerShaderStage;
+  if (buffers > most) {
+    throw new DeviceError(`${kernel.name}: binds ${buffers} storage buffers, but this WebGPU device allows ${most} per dispatch`);
+  }
   const constants = wgsl.constants?.(params, target) ?? {};
   const updated = kernel.updates?.length ?? 0;
   const outSizes = sizes.slice(updated);
