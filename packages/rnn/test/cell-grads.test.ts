@@ -1,7 +1,7 @@
 // gruStepGrad / lstmStepGrad against the op-by-op step they replace in the sequence rule
 // (layers/sequence-grad.ts before the kernels): bit-identical on the CPU backends, equal to float32
 // round-off on WebGPU. Covers a single batch row, hidden sizes that are not multiples of 4, the first
-// and the last time step, with and without a carry; and that only row t of dhs / dcs is written.
+// and the last time step, with and without a carry; and that only row t of the whole-sequence buffers is written.
 import { afterAll, describe, expect, it } from 'vitest';
 import { Generator, ShapeError, type Tensor, add, concat, mul, reshape, slice, uniform, unsqueeze } from '@tinytape/tensor';
 import { releaseTestDevices, testDevices } from '@tinytape/tensor/testing';
@@ -13,11 +13,16 @@ afterAll(releaseTestDevices);
 
 const plus = (a: Tensor, b: Tensor | null) => (b === null ? a : add(a, b));
 
-/** The GRU step as the rule wrote it op by op: [dh, dHp, dh ⊙ z_t]. */
+/**
+ * The GRU step as the rule wrote it op by op, with coef = [Cr, Cz, Cn, A]: [dHp = dh ⊙ [Cr, Cz, Cn],
+ * dh ⊙ z_t, dXp = dh ⊙ [Cr, Cz, A]].
+ */
 function gruOps(t: number, g: Tensor, coef: Tensor, z: Tensor, carry: Tensor | null): Tensor[] {
   const [, batch, hidden] = g.shape as [number, number, number];
   const dh = plus(step(g, t), carry);
-  return [dh, reshape(mul(unsqueeze(dh, 1), step(coef, t)), [batch, 3 * hidden]), mul(dh, step(z, t))];
+  const c = step(coef, t);
+  const times = (blocks: Tensor) => reshape(mul(unsqueeze(dh, 1), blocks), [batch, 3 * hidden]);
+  return [times(slice(c, 1, 0, 3)), mul(dh, step(z, t)), times(concat([slice(c, 1, 0, 2), slice(c, 1, 3)], 1))];
 }
 
 /** The LSTM step as the rule wrote it op by op: [dh, dc, gate row, dc ⊙ f_t]. */
@@ -59,17 +64,19 @@ describe.each(devices.map((d) => [d.kind, d] as const))('cell step gradients on 
     it.each(cases)('gruStepGrad at t = $t (carry: $withCarry) equals the op-by-op step', async ({ t, withCarry }) => {
       const gen = new Generator(21 + t);
       const g = draw([numSteps, batch, hidden], gen);
-      const coef = draw([numSteps, batch, 3, hidden], gen);
+      const coef = draw([numSteps, batch, 4, hidden], gen);
       const z = draw([numSteps, batch, hidden], gen);
       const carry = withCarry ? draw([batch, hidden], gen) : null;
-      const dhs = draw([numSteps, batch, hidden], gen);
-      const before = await dhs.toArray();
-      const { dHp, dhz } = gruStepGrad(t, g, coef, z, carry, dhs);
-      const [dh, wantDHp, wantDhz] = gruOps(t, g, coef, z, carry);
-      await expectSame(kind, step(dhs, t), dh!);
+      const [allHp, allXp] = [draw([numSteps, batch, 3 * hidden], gen), draw([numSteps, batch, 3 * hidden], gen)];
+      const [beforeHp, beforeXp] = [await allHp.toArray(), await allXp.toArray()];
+      const { dHp, dhz } = gruStepGrad(t, g, coef, z, carry, allHp, allXp);
+      const [wantDHp, wantDhz, wantDXp] = gruOps(t, g, coef, z, carry);
       await expectSame(kind, dHp, wantDHp!);
       await expectSame(kind, dhz, wantDhz!);
-      await expectOtherRowsKept(dhs, before, t);
+      await expectSame(kind, step(allHp, t), wantDHp!);
+      await expectSame(kind, step(allXp, t), wantDXp!);
+      await expectOtherRowsKept(allHp, beforeHp, t);
+      await expectOtherRowsKept(allXp, beforeXp, t);
     });
 
     it.each(cases)('lstmStepGrad at t = $t (carry: $withCarry) equals the op-by-op step', async ({ t, withCarry }) => {
@@ -100,11 +107,14 @@ describe.each(devices.map((d) => [d.kind, d] as const))('cell step gradients on 
     const state = [numSteps, batch, hidden];
     const g = draw(state, gen);
     const coef = draw([numSteps, batch, 3, hidden], gen);
+    const coef4 = draw([numSteps, batch, 4, hidden], gen);
     const z = draw(state, gen);
     const dhs = draw(state, gen);
-    expect(() => gruStepGrad(numSteps, g, coef, z, null, dhs)).toThrow(/step 3 out of range/);
-    expect(() => gruStepGrad(0, g, draw([numSteps, batch, 4, hidden], gen), z, null, dhs)).toThrow(ShapeError);
-    expect(() => gruStepGrad(0, g, coef, z, draw([batch, hidden + 1], gen), dhs)).toThrow(/expected carry \[2,5\]/);
+    const all = draw([numSteps, batch, 3 * hidden], gen);
+    expect(() => gruStepGrad(numSteps, g, coef4, z, null, all, all)).toThrow(/step 3 out of range/);
+    expect(() => gruStepGrad(0, g, coef, z, null, all, all)).toThrow(ShapeError);
+    expect(() => gruStepGrad(0, g, coef4, z, draw([batch, hidden + 1], gen), all, all)).toThrow(/expected carry \[2,5\]/);
+    expect(() => gruStepGrad(0, g, coef4, z, null, dhs, all)).toThrow(/expected allHp \[3,2,15\]/);
     const g2 = draw([numSteps, batch, 2 * hidden], gen);
     const coef6 = draw([numSteps, batch, 6, hidden], gen);
     expect(() => lstmStepGrad(0, g2, coef6, { h: z, c: z }, dhs, dhs)).toThrow(/expected carry.h \[2,5\]/);

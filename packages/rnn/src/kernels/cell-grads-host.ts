@@ -4,8 +4,8 @@
 // the fused step gives bit for bit what the separate add / mul ops gave.
 //
 // Step t of the [numSteps, batch, ...] inputs is read at its offset, so the rule needs no per-step
-// slice copies; each step's dh (and dc) goes straight into its row of the [numSteps, batch, hidden]
-// buffers the rule later uses over all steps at once, so no stack either.
+// slice copies; what the rule later uses over all steps at once goes straight into its row of a
+// whole-sequence buffer (the GRU's gate gradients, the LSTM's dh and dc), so no stack either.
 
 import type { HostKernelArgs } from '@tinytape/tensor';
 
@@ -15,22 +15,32 @@ const f = Math.fround;
 export type StepGradParams = { t: number; batch: number; hidden: number; first: number };
 
 /**
- * GRU: inputs g, coef (toHp: Cr, Cz, Cn per row), z, carry; updates dhs; outputs dHp, dhz.
- * dh = g_t + carry, dHp = dh ⊙ coef_t (per gate block), dhz = dh ⊙ z_t, dhs_t = dh.
+ * GRU: inputs g, coef (Cr, Cz, Cn, A per row), z, carry; updates allHp, allXp; outputs dHp, dhz.
+ * dh = g_t + carry, dHp = dh ⊙ [Cr, Cz, Cn]_t (also into row t of allHp), dXp = dh ⊙ [Cr, Cz, A]_t
+ * (into row t of allXp), dhz = dh ⊙ z_t.
  */
-export function gruStepGradHost({ inputs: [g, coef, z, carry], updates: [dhs], outputs: [dHp, dhz], params }: HostKernelArgs<StepGradParams>): void {
+export function gruStepGradHost({
+  inputs: [g, coef, z, carry],
+  updates: [allHp, allXp],
+  outputs: [dHp, dhz],
+  params,
+}: HostKernelArgs<StepGradParams>): void {
   const { t, batch, hidden, first } = params;
   for (let b = 0; b < batch; b++) {
     const at = (t * batch + b) * hidden; // row b of step t in a [numSteps, batch, hidden] tensor
     const row = b * hidden; // row b of a [batch, hidden] tensor
-    const c = (t * batch + b) * 3 * hidden; // row b of step t in coef [numSteps, batch, 3, hidden]
+    const c = (t * batch + b) * 4 * hidden; // row b of step t in coef [numSteps, batch, 4, hidden]
     const o = b * 3 * hidden;
+    const all = (t * batch + b) * 3 * hidden; // row b of step t in allHp and allXp
     for (let j = 0; j < hidden; j++) {
       const dh = first ? g![at + j]! : f(g![at + j]! + carry![row + j]!);
-      dhs![at + j] = dh;
-      dHp![o + j] = dh * coef![c + j]!;
-      dHp![o + hidden + j] = dh * coef![c + hidden + j]!;
-      dHp![o + 2 * hidden + j] = dh * coef![c + 2 * hidden + j]!;
+      const r = f(dh * coef![c + j]!);
+      const zz = f(dh * coef![c + hidden + j]!);
+      const n = f(dh * coef![c + 2 * hidden + j]!);
+      dHp![o + j] = allHp![all + j] = allXp![all + j] = r;
+      dHp![o + hidden + j] = allHp![all + hidden + j] = allXp![all + hidden + j] = zz;
+      dHp![o + 2 * hidden + j] = allHp![all + 2 * hidden + j] = n;
+      allXp![all + 2 * hidden + j] = dh * coef![c + 3 * hidden + j]!;
       dhz![row + j] = dh * z![at + j]!;
     }
   }

@@ -10,7 +10,7 @@ import type { StepGradParams } from './cell-grads-host.ts';
 const UNIFORMS = { t: 'u32', batch: 'u32', hidden: 'u32', first: 'u32' } as const;
 const threads = ({ batch, hidden }: StepGradParams) => batch * hidden;
 
-/** GRU: buffers g, coef, z, carry, dhs (updated) -> dHp, dhz. */
+/** GRU: buffers g, coef (Cr, Cz, Cn, A), z, carry, allHp and allXp (updated) -> dHp, dhz. */
 export const gruStepGradWgsl: WgslKernel<StepGradParams> = {
   uniforms: UNIFORMS,
   threads,
@@ -19,12 +19,21 @@ export const gruStepGradWgsl: WgslKernel<StepGradParams> = {
   let at = t * batch * hidden + idx;
   var dh = g[at];
   if (first == 0u) { dh = dh + carry[idx]; }
-  dhs[at] = dh;
-  let c = (t * batch + b) * 3u * hidden + j;
+  let c = (t * batch + b) * 4u * hidden + j;
   let o = b * 3u * hidden + j;
-  dHp[o] = dh * coef[c];
-  dHp[o + hidden] = dh * coef[c + hidden];
-  dHp[o + 2u * hidden] = dh * coef[c + 2u * hidden];
+  let all = (t * batch + b) * 3u * hidden + j;
+  let r = dh * coef[c];
+  let z2 = dh * coef[c + hidden];
+  let n = dh * coef[c + 2u * hidden];
+  dHp[o] = r;
+  dHp[o + hidden] = z2;
+  dHp[o + 2u * hidden] = n;
+  allHp[all] = r;
+  allHp[all + hidden] = z2;
+  allHp[all + 2u * hidden] = n;
+  allXp[all] = r;
+  allXp[all + hidden] = z2;
+  allXp[all + 2u * hidden] = dh * coef[c + 3u * hidden];
   dhz[idx] = dh * z[at];`,
 };
 

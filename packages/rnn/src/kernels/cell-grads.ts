@@ -14,7 +14,7 @@ import { gruStepGradWgsl, lstmStepGradWgsl } from './cell-grads-wgsl.ts';
 const gruKernel = defineKernel<StepGradParams>({
   name: 'gruStepGrad',
   inputs: ['g', 'coef', 'z', 'carry'],
-  updates: ['dhs'],
+  updates: ['allHp', 'allXp'],
   outputs: ['dHp', 'dhz'],
   writesAll: true,
   reference: gruStepGradHost,
@@ -45,29 +45,35 @@ function expectShapes(op: string, t: number, numSteps: number, checks: [string, 
 
 /**
  * One backward step of a GRU layer at time t. With dh = g_t + carry (just g_t when `carry` is null, the
- * first step backward visits), writes dh into row t of `dhs` and returns
- * dHp = dh ⊙ coef_t per gate block, [batch, 3·hidden] (the gradient of the step's recurrent product
- * h·W_hhᵀ + b_hh), and dhz = dh ⊙ z_t, [batch, hidden] (the direct part of the carry to step t−1).
+ * first step backward visits), returns dHp = dh ⊙ [Cr, Cz, Cn]_t, [batch, 3·hidden] (the gradient of the
+ * step's recurrent product h·W_hhᵀ + b_hh), and dhz = dh ⊙ z_t, [batch, hidden] (the direct part of
+ * the carry to step t−1); it also writes dHp into row t of `allHp` and the input projection's gradient
+ * dh ⊙ [Cr, Cz, A]_t into row t of `allXp`, so the rule has both for every step when the loop ends.
  *
  * @param g - the gradient of the layer's outputs, [numSteps, batch, hidden].
- * @param coef - per step the coefficients of dh in the recurrent product's gradient, [numSteps, batch, 3, hidden].
+ * @param coef - per step [Cr, Cz, Cn, A], [numSteps, batch, 4, hidden]: the coefficients of dh in the
+ *   gradients of the r, z and n blocks of the recurrent product, and in the n block of the projection's.
  * @param z - the update gate of every step, [numSteps, batch, hidden].
  * @param carry - what the later step sends back to this one, [batch, hidden], or null.
- * @param dhs - [numSteps, batch, hidden], updated in place at row t.
+ * @param allHp - [numSteps, batch, 3·hidden], updated in place at row t; `allXp` likewise.
  */
-export function gruStepGrad(t: number, g: Tensor, coef: Tensor, z: Tensor, carry: Tensor | null, dhs: Tensor): { dHp: Tensor; dhz: Tensor } {
+export function gruStepGrad(
+  t: number, g: Tensor, coef: Tensor, z: Tensor, carry: Tensor | null, allHp: Tensor, allXp: Tensor,
+): { dHp: Tensor; dhz: Tensor } {
   const [numSteps = 0, batch = 0, hidden = 0] = g.shape;
   const state = [numSteps, batch, hidden];
+  const gates = [numSteps, batch, 3 * hidden];
   expectShapes('gruStepGrad', t, numSteps, [
     ['g', g, state],
-    ['coef', coef, [numSteps, batch, 3, hidden]],
+    ['coef', coef, [numSteps, batch, 4, hidden]],
     ['z', z, state],
     ...(carry === null ? [] : ([['carry', carry, [batch, hidden]]] as [string, Tensor, number[]][])),
-    ['dhs', dhs, state],
+    ['allHp', allHp, gates],
+    ['allXp', allXp, gates],
   ]);
   // With no carry the kernel reads none; g stands in for the buffer it leaves unread.
   const params = { t, batch, hidden, first: carry === null ? 1 : 0 };
-  const [dHp, dhz] = runKernel(gruKernel, [g, coef, z, carry ?? g], [[batch, 3 * hidden], [batch, hidden]], params, [dhs]);
+  const [dHp, dhz] = runKernel(gruKernel, [g, coef, z, carry ?? g], [[batch, 3 * hidden], [batch, hidden]], params, [allHp, allXp]);
   return { dHp: dHp!, dhz: dhz! };
 }
 

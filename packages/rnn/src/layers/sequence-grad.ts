@@ -76,19 +76,20 @@ registerGradient('recurrentSequence', (g, { inputs, output, attrs }) => {
     const Cr = mul(mul(A, hpN), dSigmoid(r));
     const Cz = mul(sub(prev, n), dSigmoid(z));
     const Cn = mul(A, r);
-    const toHp = reshape(concat([Cr, Cz, Cn], 1), [numSteps, batch, 3, hidden]);
+    const coef = reshape(concat([Cr, Cz, Cn, A], 1), [numSteps, batch, 4, hidden]);
     const zT = reshape(z, [numSteps, batch, hidden]);
-    // Per step one kernel (dh = g_t + carry into its row of dhs, dHp = dh ⊙ toHp_t, dh ⊙ z_t) and the
-    // recurrent product, accumulated into dh ⊙ z_t: carry = dh ⊙ z_t + dHp·W_hh.
-    const dhs = zeros([numSteps, batch, hidden], { device: g.device });
+    // Per step one kernel (dh = g_t + carry; the step's rows of dHp = dh ⊙ [Cr, Cz, Cn] and
+    // dXp = dh ⊙ [Cr, Cz, A]; dh ⊙ z_t) and the recurrent product, accumulated into dh ⊙ z_t:
+    // carry = dh ⊙ z_t + dHp·W_hh.
+    const allHp = zeros([numSteps, batch, 3 * hidden], { device: g.device });
+    const allXp = zeros([numSteps, batch, 3 * hidden], { device: g.device });
     let carry: Tensor | null = null;
     for (const t of order) {
-      const { dHp, dhz } = gruStepGrad(t, g, toHp, zT, carry, dhs);
+      const { dHp, dhz } = gruStepGrad(t, g, coef, zT, carry, allHp, allXp);
       carry = matmulAccumulate_(dhz, dHp, wHh);
     }
-    const dH = reshape(dhs, [rows, 1, hidden]);
-    const dHp = reshape(mul(dH, reshape(toHp, [rows, 3, hidden])), [rows, 3 * hidden]);
-    const dXp = reshape(mul(dH, reshape(concat([Cr, Cz, A], 1), [rows, 3, hidden])), [rows, 3 * hidden]);
+    const dHp = reshape(allHp, [rows, 3 * hidden]);
+    const dXp = reshape(allXp, [rows, 3 * hidden]);
     return [dXp, matmul(dHp, prev, { transA: true }), carry, sum(dHp, 0)];
   }
 
