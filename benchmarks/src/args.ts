@@ -43,6 +43,11 @@ export interface BenchArgs {
    * than its target (targets.ts), not only when tinytape fails. For CI.
    */
   strict: boolean;
+  /**
+   * Time tinytape's WebGPU kernels with timestamp queries (off by default: it adds work to every
+   * compute pass). Reported as GPU kernel ms per training step beside the wall time per step.
+   */
+  gpuTiming: boolean;
   seed: number;
   dataDir?: string;
   help: boolean;
@@ -69,6 +74,8 @@ Training throughput (tinytape vs TensorFlow.js and jax-js, interleaved), scaling
   --no-write           do not write the markdown report
   --strict             exit 1 when a device or peer could not run, or a WebGPU run needs more dispatches
                        per training step than its target (not only when tinytape fails); for CI
+  --gpu-timing         time tinytape's WebGPU kernels with timestamp queries (where the adapter has
+                       timestamp-query) and report GPU kernel ms per training step; adds work per pass
   -h, --help           this text
 `;
 
@@ -83,6 +90,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     models: [...MODELS],
     write: true,
     strict: false,
+    gpuTiming: false,
     seed: 0,
     help: false,
   };
@@ -117,6 +125,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       case '--out': args.outDir = value(); break;
       case '--no-write': args.write = false; break;
       case '--strict': args.strict = true; break;
+      case '--gpu-timing': args.gpuTiming = true; break;
       case '-h': case '--help': args.help = true; break;
       default: throw new Error(`unknown flag ${flag} (see --help)`);
     }

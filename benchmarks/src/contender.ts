@@ -33,6 +33,12 @@ export interface GpuEpochCounters {
   submitsPerStep: number;
   /** Readbacks inside the steps: the epoch's total less the one loss readback at its end. Must be 0. */
   readbacksPerStep: number;
+  /**
+   * With `--gpu-timing` on an adapter with timestamp queries: GPU time of the epoch's compute passes
+   * per step (timestamp queries), and the epoch's wall time per step to set it against.
+   */
+  kernelMsPerStep?: number;
+  wallMsPerStep?: number;
 }
 
 /**

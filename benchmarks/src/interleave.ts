@@ -178,6 +178,11 @@ function summarise(run: ContenderRun, flopsPerToken: number): void {
       submitsPerStep: med((g) => g.submitsPerStep),
       readbacksPerStep: Math.max(...gpu.map((g) => g.readbacksPerStep)),
     };
+    const timed = gpu.filter((g) => g.kernelMsPerStep !== undefined && g.wallMsPerStep !== undefined);
+    if (timed.length > 0) {
+      run.gpu.kernelMsPerStep = median(timed.map((g) => g.kernelMsPerStep!));
+      run.gpu.wallMsPerStep = median(timed.map((g) => g.wallMsPerStep!));
+    }
   }
 }
 

@@ -50,6 +50,9 @@ async function main(argv: string[]): Promise<number> {
   const rss = [rssSample('start')];
   log(`tinytape bench (${plan.mode}): ${args.families.join(', ')} on ${args.devices.join(', ')}; peers: ${args.peers.join(', ') || 'none'}`);
 
+  // The WebGPU backend's own switch (TINYTAPE_GPU_TIMING), read when the device is created: webgpu() is
+  // the engine's shared device and takes no options.
+  if (args.gpuTiming) process.env.TINYTAPE_GPU_TIMING = '1';
   const devices: Devices = {};
   for (const name of args.devices) {
     const d = await openDevice(name, cpu());

@@ -41,6 +41,9 @@ export function tinytapeContender(config: TrainConfig, vocabSize: number, device
     name: `tinytape/${device.kind}`,
     isPeer: false,
     async epoch(batches: readonly Batch[]): Promise<EpochResult> {
+      // Drained first, so the epoch's figure holds only its own passes (timing adds no dispatches).
+      const timed = gpu !== null && gpu.timing;
+      if (timed) await gpu.gpuTime();
       const before = gpu?.stats();
       const liveTensorsBefore = engine.liveTensors;
       const start = performance.now();
@@ -62,6 +65,11 @@ export function tinytapeContender(config: TrainConfig, vocabSize: number, device
           submitsPerStep: submits / steps,
           readbacksPerStep: (readbacks - 1) / steps,
         };
+        if (timed) {
+          const kernel = await gpu.gpuTime();
+          counters.kernelMsPerStep = kernel.ms / steps;
+          counters.wallMsPerStep = (seconds * 1000) / steps;
+        }
       }
       return { perplexity, tokensPerSec, seconds, tokens: tokensOf(batches), steps, gpu: counters, liveTensorsBefore, liveTensorsAfter: engine.liveTensors };
     },

@@ -106,9 +106,19 @@ function throughputBlocks(results: ThroughputResult[]): Block[] {
     }
     const gpuRuns = t.runs.filter((r) => r.gpu !== undefined);
     if (gpuRuns.length > 0) {
+      // The GPU time columns appear only when a run was timed (`--gpu-timing`).
+      const timed = gpuRuns.some((r) => r.gpu!.kernelMsPerStep !== undefined);
       blocks.push({
         kind: 'table',
-        headers: ['WebGPU per training step', 'dispatches', 'target', 'submits', 'readbacks (must be 0)', 'pipelines compiled (measured epochs)'],
+        headers: [
+          'WebGPU per training step',
+          'dispatches',
+          'target',
+          'submits',
+          'readbacks (must be 0)',
+          'pipelines compiled (measured epochs)',
+          ...(timed ? ['GPU kernel ms (timestamps)', 'wall ms'] : []),
+        ],
         rows: gpuRuns.map((r) => [
           r.name,
           sig(r.gpu!.dispatchesPerStep),
@@ -116,8 +126,9 @@ function throughputBlocks(results: ThroughputResult[]): Block[] {
           sig(r.gpu!.submitsPerStep),
           num(r.gpu!.readbacksPerStep, 0),
           num(r.gpu!.pipelines),
+          ...(timed ? [sig(r.gpu!.kernelMsPerStep), sig(r.gpu!.wallMsPerStep)] : []),
         ]),
-        align: ['l', 'r', 'r', 'r', 'r', 'r'],
+        align: ['l', 'r', 'r', 'r', 'r', 'r', ...(timed ? (['r', 'r'] as const) : [])],
       });
     }
     if (t.webgpuCpu !== undefined) blocks.push({ kind: 'text', text: `webgpu ÷ cpu: ${ratioCell(t.webgpuCpu.ratio, t.webgpuCpu.floor)}${t.webgpuCpu.floor === null ? ' (no floor)' : ` (floor ${t.webgpuCpu.floor})`}.` });

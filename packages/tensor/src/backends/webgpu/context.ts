@@ -17,6 +17,8 @@
  *   temporary copy, since WebGPU forbids that aliasing.
  * - A pooled buffer handed out zeroed is zeroed lazily, by a fill recorded before the first kernel that
  *   does not overwrite it whole.
+ * - With `timing` on, each compute pass writes timestamps (timing.ts); off, the timer is null and
+ *   nothing else is recorded.
  */
 import { DeviceError } from '../../errors.ts';
 import { BindGroupCache, type Binding } from './bind-groups.ts';
@@ -24,6 +26,7 @@ import { BufferPool, GpuBuf, USAGE } from './buffer-pool.ts';
 import { GpuFaults } from './faults.ts';
 import { PipelineCache } from './pipelines.ts';
 import { Readback } from './readback.ts';
+import { type GpuTime, PassTimer, type TimingStats } from './timing.ts';
 import { copyWordsSource, fillSource, grid1d } from './wgsl.ts';
 
 // Kernel files import everything they need from this module.
@@ -60,6 +63,11 @@ export interface ContextOptions {
   maxBatch?: number;
   /** Pooled free bytes kept at most; buffers beyond are destroyed (default 512 MiB). */
   maxPooledBytes?: number;
+  /**
+   * Time every compute pass with timestamp queries (`gpuTime()`). The device must have been created
+   * with the 'timestamp-query' feature; createWebGPUBackend sees to that.
+   */
+  timing?: boolean;
 }
 
 export class GpuContext {
@@ -86,6 +94,8 @@ export class GpuContext {
   private readonly pipelines: PipelineCache;
   private readonly groups: BindGroupCache;
   private readonly readback: Readback;
+  /** Null unless timing was asked for: then every pass is timed. */
+  private readonly timer: PassTimer | null;
 
   private readonly calls = { dispatches: 0, submits: 0, readbacks: 0 };
   destroyed = false;
@@ -115,6 +125,25 @@ export class GpuContext {
     this.pipelines = new PipelineCache(device);
     this.groups = new BindGroupCache(device, this.pipelines, this.arena);
     this.readback = new Readback(device, this.faults);
+    this.timer = opts.timing === true ? new PassTimer(device, this.faults) : null;
+  }
+
+  /** Whether compute passes are timed (see `gpuTime`). */
+  get timing(): boolean {
+    return this.timer !== null;
+  }
+
+  /** The timer's own counters (its resolves are not `readbacks`), or null when timing is off. */
+  get timingCounters(): TimingStats | null {
+    return this.timer === null ? null : { ...this.timer.stats };
+  }
+
+  /** GPU time of the passes since the last call (see PassTimer.take); submits the open batch first. */
+  async gpuTime(): Promise<GpuTime> {
+    this.check();
+    if (this.timer === null) throw new DeviceError('webgpu: gpuTime() needs a backend created with timing on (and an adapter with timestamp-query)');
+    this.submit();
+    return this.timer.take();
   }
 
   /** Cumulative counters: kernels dispatched, command buffers submitted, readbacks, pipelines, bind groups. */
@@ -230,7 +259,7 @@ export class GpuContext {
     this.beginEncoder();
     let pass = this.pass;
     if (pass === null) {
-      pass = this.pass = this.encoder!.beginComputePass();
+      pass = this.pass = this.encoder!.beginComputePass(this.timer === null ? undefined : { timestampWrites: this.timer.writes() });
       this.lastPipeline = null;
     }
     const slot = this.slots++;
@@ -275,8 +304,11 @@ export class GpuContext {
     if (this.encoder === null || this.destroyed) return;
     this.endPass();
     if (this.slots > 0) this.queue.writeBuffer(this.arena, 0, this.staging.buffer, 0, this.slots * SLOT_BYTES);
+    // A full query set is resolved by the commands of this batch (after its pass), not a submit of its own.
+    const collect = this.timer?.full === true ? this.timer.resolve(this.encoder) : null;
     this.queue.submit([this.encoder.finish()]);
     this.calls.submits++;
+    collect?.();
     this.encoder = null;
     this.slots = 0;
     this.batchId++;
@@ -301,6 +333,7 @@ export class GpuContext {
     this.readback.clear();
     this.pipelines.clear();
     this.groups.clear();
+    this.timer?.destroy();
     this.device.destroy();
   }
 }

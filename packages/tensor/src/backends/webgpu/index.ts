@@ -33,9 +33,12 @@ import * as mm from './matmul.ts';
 import * as red from './reduce.ts';
 import * as sm from './softmax.ts';
 import * as st from './strided.ts';
+import type { GpuTime, TimingStats } from './timing.ts';
+import { envVar } from '../../node-runtime.ts';
 import { platformGpu } from '#platform/gpu';
 
 export type { Stats } from './context.ts';
+export type { GpuTime, TimingStats } from './timing.ts';
 
 export interface AdapterInfo {
   vendor: string;
@@ -48,6 +51,13 @@ export interface WebGPUBackendOptions extends ContextOptions {
   powerPreference?: GPUPowerPreference;
   /** Matmul kernel: 'auto' (default) picks 'registers' on software adapters and 'tiled' on GPUs. */
   matmul?: 'auto' | mm.MatmulKernel;
+  /**
+   * Time every compute pass on the GPU with timestamp queries, read with `WebGPUBackend.gpuTime()`.
+   * Off by default (it adds two timestamp writes per pass and a resolve every 256 passes); when not
+   * given, `TINYTAPE_GPU_TIMING=1` in the environment turns it on. Ignored, with `timing` false on the
+   * backend, when the adapter lacks the 'timestamp-query' feature.
+   */
+  timing?: boolean;
 }
 
 /** Whether the adapter is a CPU emulation (lavapipe/llvmpipe, SwiftShader, WARP). */
@@ -70,7 +80,10 @@ export async function createWebGPUBackend(opts: WebGPUBackendOptions = {}): Prom
   const adapter = await gpu.requestAdapter(opts.powerPreference ? { powerPreference: opts.powerPreference } : undefined);
   if (adapter === null) return null;
   const lim = adapter.limits;
+  // The feature is requested only when asked for: a device with it may be set up differently.
+  const timing = (opts.timing ?? envVar('TINYTAPE_GPU_TIMING') === '1') && adapter.features.has('timestamp-query');
   const device = await adapter.requestDevice({
+    ...(timing ? { requiredFeatures: ['timestamp-query' as GPUFeatureName] } : {}),
     requiredLimits: {
       maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize,
       maxBufferSize: lim.maxBufferSize,
@@ -89,7 +102,7 @@ export async function createWebGPUBackend(opts: WebGPUBackendOptions = {}): Prom
   };
   const fallback = (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter === true;
   const kernel = opts.matmul ?? 'auto';
-  const backend = new WebGPUBackend(device, adapterInfo, opts);
+  const backend = new WebGPUBackend(device, adapterInfo, { ...opts, timing });
   const software = isSoftware(adapterInfo, fallback);
   backend.matmulKernel = kernel === 'auto' ? (software ? 'registers' : 'tiled') : kernel;
   backend.target = { software };
@@ -137,6 +150,25 @@ export class WebGPUBackend implements Backend {
   /** Cumulative counters: kernels dispatched, command buffers submitted, readbacks, pipelines compiled. */
   stats(): Stats {
     return { ...this.ctx.counters };
+  }
+
+  /** Whether compute passes are timed: asked for (`timing` option) and supported by the adapter. */
+  get timing(): boolean {
+    return this.ctx.timing;
+  }
+
+  /** The timing machinery's own readbacks and submits (kept out of `stats()`), or null when off. */
+  timingStats(): TimingStats | null {
+    return this.ctx.timingCounters;
+  }
+
+  /**
+   * GPU time of the compute passes since the last call (or since creation), then reset: submits the
+   * queued work and waits for it. Rejects with a DeviceError when timing is off. Every kernel runs
+   * inside a pass, so `ms` is kernel time plus the little a pass costs around them.
+   */
+  gpuTime(): Promise<GpuTime> {
+    return this.ctx.gpuTime();
   }
 
   // ---------------------------------------------------------------- memory
