@@ -104,7 +104,7 @@ run() {
     } >"$out/env.txt" 2>&1; cat "$out/env.txt" ;;
     bench)
       # Throughput of the four book models on both devices (interleaved), scaling, kernels; no JS peers.
-      (cd $gb && timeout 400 ./node bench.mjs $BENCH --only throughput,scaling,kernels --devices cpu,webgpu --peers none \
+      (cd $gb && timeout 400 ./node bench.mjs $BENCH --only throughput,scaling,kernels --devices cpu,webgpu --peers none --gpu-timing \
         --data-dir $data --out /tmp/gb-results) >"$out/bench.log" 2>&1
       echo "bench exit $?" >>"$out/bench.log"
       cp /tmp/gb-results/latest*.md "$out/bench.md" 2>/dev/null; cp /tmp/gb-results/latest*.json "$out/bench.json" 2>/dev/null
@@ -150,7 +150,7 @@ EOF
       # the per-step form, the before and after of one dispatch per recurrent sequence on the same GPU.
       for path in kernel sequence; do
         rm -rf /tmp/gb-paths-$path
-        (cd $gb && timeout 300 ./node bench.mjs $BENCH --only throughput --devices webgpu --peers none \
+        (cd $gb && timeout 300 ./node bench.mjs $BENCH --only throughput --devices webgpu --peers none --gpu-timing \
           --models concise-rnn,concise-gru,concise-lstm,deep-bilstm --recurrence $path --data-dir $data \
           --out /tmp/gb-paths-$path) >"$out/paths-$path.log" 2>&1
         echo "paths $path exit $?" >>"$out/paths-$path.log"
