@@ -30,6 +30,9 @@ const CASES: Case[] = [
   ),
   { mode: 'rnn', numLayers: 1, bidirectional: true, hidden: 6, batch: 3, relu: true },
   ...(['rnn', 'gru', 'lstm'] as Mode[]).map((mode) => ({ mode, numLayers: 1, bidirectional: false, hidden: 40, batch: 5 })),
+  // The CPU device's wasm recurrences (H a multiple of 4) with the batch rows split between two threads.
+  ...(['rnn', 'gru', 'lstm'] as Mode[]).map((mode) => ({ mode, numLayers: 2, bidirectional: true, hidden: 8, batch: 13 })),
+  { mode: 'rnn', numLayers: 1, bidirectional: true, hidden: 12, batch: 9, relu: true },
 ];
 
 /**

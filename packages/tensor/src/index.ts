@@ -45,5 +45,17 @@ export {
   type WgslScalar,
   type WgslTarget,
 } from './custom-kernel.ts';
+export {
+  registerWasmExtension,
+  wasmRuntime,
+  FunctionBuilder,
+  ModuleBuilder,
+  type WasmRuntime,
+  type WasmLibrary,
+  type WasmModuleExtension,
+  type KernelShape,
+  type Label,
+  type ValType,
+} from './backends/cpu/wasm/wasm-extensions.ts';
 export { runKernel } from './ops/custom.ts';
 export { traceKernels, kernelTraceEnabled } from './debug-trace.ts';

@@ -2,9 +2,10 @@
  * A recurrent layer's whole sequence, one kernel per layer and direction: forward (every hidden state,
  * plus what backward needs), backward (every step's pre-activation gradient and the initial state's),
  * and the recurrent weight's gradient as one product over all steps. Custom kernels (defineKernel in
- * @tinytape/tensor) with the plain loops of sequence-host.ts for the CPU devices and the WGSL of
- * sequence-wgsl.ts for WebGPU. They are not recorded on the tape themselves: layers/sequence-kernel.ts
- * records the sequence as one op and calls the backward kernels from its gradient rule.
+ * @tinytape/tensor) with the plain loops of sequence-host.ts for the reference device, one call into
+ * wasm per thread for the CPU device (sequence-wasm.ts) and the WGSL of sequence-wgsl.ts for WebGPU.
+ * They are not recorded on the tape themselves: layers/sequence-kernel.ts records the sequence as one
+ * op and calls the backward kernels from its gradient rule.
  */
 import { type Tensor, defineKernel, runKernel, transpose } from '@tinytape/tensor';
 import type { CellKind } from '../layers/cells.ts';
@@ -15,6 +16,9 @@ import {
 import {
   gruBackwardWgsl, gruForwardWgsl, lstmBackwardWgsl, lstmForwardWgsl, rnnBackwardWgsl, rnnForwardWgsl, weightGradWgsl,
 } from './sequence-wgsl.ts';
+import {
+  gruBackwardWasm, gruForwardWasm, lstmBackwardWasm, lstmForwardWasm, rnnBackwardWasm, rnnForwardWasm, weightGradWasm,
+} from './sequence-wasm.ts';
 
 export type { SequenceParams } from './sequence-host.ts';
 export { fitsWorkgroup } from './sequence-wgsl.ts';
@@ -23,36 +27,36 @@ const common = { writesAll: true } as const;
 
 const forwardKernels = {
   rnn: defineKernel<SequenceParams>({
-    ...common, name: 'rnnSequence', inputs: ['xp', 'wT', 'h0'], outputs: ['states', 'hN'], reference: rnnForwardHost, webgpu: rnnForwardWgsl,
+    ...common, name: 'rnnSequence', inputs: ['xp', 'wT', 'h0'], outputs: ['states', 'hN'], reference: rnnForwardHost, wasm: rnnForwardWasm, webgpu: rnnForwardWgsl,
   }),
   gru: defineKernel<SequenceParams>({
-    ...common, name: 'gruSequence', inputs: ['xp', 'wT', 'bias', 'h0'], outputs: ['states', 'saved', 'hN'], reference: gruForwardHost,
+    ...common, name: 'gruSequence', inputs: ['xp', 'wT', 'bias', 'h0'], outputs: ['states', 'saved', 'hN'], reference: gruForwardHost, wasm: gruForwardWasm,
     webgpu: gruForwardWgsl,
   }),
   lstm: defineKernel<SequenceParams>({
-    ...common, name: 'lstmSequence', inputs: ['xp', 'wT', 'h0', 'c0'], outputs: ['states', 'saved', 'hN', 'cN'], reference: lstmForwardHost,
+    ...common, name: 'lstmSequence', inputs: ['xp', 'wT', 'h0', 'c0'], outputs: ['states', 'saved', 'hN', 'cN'], reference: lstmForwardHost, wasm: lstmForwardWasm,
     webgpu: lstmForwardWgsl,
   }),
 };
 
 const backwardKernels = {
   rnn: defineKernel<SequenceParams>({
-    ...common, name: 'rnnSequenceBackward', inputs: ['g', 'w', 'states'], outputs: ['dPre', 'dh0'], reference: rnnBackwardHost,
+    ...common, name: 'rnnSequenceBackward', inputs: ['g', 'w', 'states'], outputs: ['dPre', 'dh0'], reference: rnnBackwardHost, wasm: rnnBackwardWasm,
     webgpu: rnnBackwardWgsl,
   }),
   gru: defineKernel<SequenceParams>({
     ...common, name: 'gruSequenceBackward', inputs: ['g', 'w', 'states', 'saved', 'h0'], outputs: ['dXp', 'dHp', 'dh0'],
-    reference: gruBackwardHost, webgpu: gruBackwardWgsl,
+    reference: gruBackwardHost, wasm: gruBackwardWasm, webgpu: gruBackwardWgsl,
   }),
 };
 
 const lstmBackwardKernel = defineKernel<LstmBackwardParams>({
   ...common, name: 'lstmSequenceBackward', inputs: ['g', 'w', 'saved', 'c0', 'dcN'], outputs: ['dPre', 'dh0', 'dc0'],
-  reference: lstmBackwardHost, webgpu: lstmBackwardWgsl,
+  reference: lstmBackwardHost, wasm: lstmBackwardWasm, webgpu: lstmBackwardWgsl,
 });
 
 const weightGradKernel = defineKernel<WeightGradParams>({
-  ...common, name: 'recurrentWeightGrad', inputs: ['d', 'states', 'h0'], outputs: ['dW', 'db'], reference: weightGradHost,
+  ...common, name: 'recurrentWeightGrad', inputs: ['d', 'states', 'h0'], outputs: ['dW', 'db'], reference: weightGradHost, wasm: weightGradWasm,
   webgpu: weightGradWgsl,
 });
 

@@ -10,6 +10,7 @@ import { joinFeatures, stackRows } from '../kernels/join.ts';
 import { projectTokens } from '../kernels/token-projection.ts';
 import { type CellKind, GATES, type Nonlinearity, foldsHiddenBias, gruStep, lstmStep, rnnStep, timeStep } from './cells.ts';
 import { fitsWorkgroup } from '../kernels/sequence-kernels.ts';
+import { wasmSequenceAvailable } from '../kernels/sequence-wasm.ts';
 import { recurrentKernelSequence } from './sequence-kernel.ts';
 import { recurrentSequence } from './sequence.ts';
 
@@ -96,10 +97,10 @@ function stackStates(states: Tensor[]): Tensor {
 /**
  * How a layer's recurrence runs over a sequence:
  * - 'kernel': one kernel per layer and direction for all time steps, forward and backward
- *   (sequence-kernel.ts); the default on WebGPU, where every dispatch costs host time.
+ *   (sequence-kernel.ts); the default on WebGPU, where every dispatch costs host time, and on the CPU
+ *   device where its wasm version runs (H a multiple of 4): one call into wasm per thread and pass.
  * - 'sequence': one tape entry per layer and direction whose forward and backward loop over time
- *   with the backend's matmul (sequence.ts); the default on the CPU devices, where the wasm matmul
- *   is the fastest way to the recurrent products.
+ *   with the backend's matmul (sequence.ts); the default on the reference device and elsewhere.
  * - 'steps': every time step recorded op by op, as d2l writes it; the reference the others are
  *   tested against.
  */
@@ -109,7 +110,8 @@ export type RecurrencePath = 'kernel' | 'sequence' | 'steps';
 export function recurrencePath(options: RecurrentForwardOptions, x: Tensor, hidden: number): RecurrencePath {
   if (options.path !== undefined) return options.path;
   if (options.fused === false) return 'steps';
-  return x.device.kind === 'webgpu' && fitsWorkgroup(hidden) ? 'kernel' : 'sequence';
+  if (x.device.kind === 'webgpu') return fitsWorkgroup(hidden) ? 'kernel' : 'sequence';
+  return x.device.kind === 'cpu' && wasmSequenceAvailable(hidden) ? 'kernel' : 'sequence';
 }
 
 /** How `recurrentForward` runs the recurrence. */

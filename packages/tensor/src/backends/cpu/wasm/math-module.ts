@@ -225,12 +225,12 @@ function emitOpF32x4(
 }
 
 /**
- * Adds `name(src, dst, n)` computing op, or with `shifted` `name(src, dst, n, shift)` computing
+ * Adds `name(src, dst, n)` computing op (exported unless `name` is null; returns its index), or with `shifted` `name(src, dst, n, shift)` computing
  * op(x − shift) for an f32 shift. The main loop takes `unroll` vectors (4·unroll floats) per
  * iteration; then single vectors; then a last 1-3 floats through lane loads and stores.
  */
-function addOpFunction(mod: ModuleBuilder, name: string, op: MathOp, unroll: number, shifted: boolean): void {
-  mod.addFunction(name, shifted ? ['i32', 'i32', 'i32', 'f32'] : ['i32', 'i32', 'i32'], [], (f) => {
+export function addOpFunction(mod: ModuleBuilder, name: string | null, op: MathOp, unroll: number, shifted: boolean): number {
+  return mod.addFunction(name, shifted ? ['i32', 'i32', 'i32', 'f32'] : ['i32', 'i32', 'i32'], [], (f) => {
     const [src, dst, n] = [0, 1, 2] as const;
     const k = declareConstants(f, constantValues());
     const shift = shifted ? f.local('v128') : null;

@@ -37,10 +37,10 @@ const SPINS = 20_000;
 /** How long the idle worker keeps spinning, in rounds of SPINS loads, before it sleeps. */
 const IDLE_SPIN_MS = 100;
 
-/** The exported kernels a helper can run, by index. */
+/** The exported matmul kernels a helper can run, by index; extensions' exports follow them. */
 export const HELPER_KERNELS = ['nn', 'tn', 'nt', 'nnAcc', 'tnAcc', 'ntAcc'] as const;
-/** A kernel name. */
-export type HelperKernel = (typeof HELPER_KERNELS)[number];
+/** A kernel name: one of HELPER_KERNELS or an extension's export (see wasm-extensions.ts). */
+export type HelperKernel = string;
 
 /** A started helper thread. */
 export interface MatmulHelper {
@@ -120,15 +120,15 @@ export function matmulThreads(): number {
 }
 
 /**
- * Starts a worker running the module `bytes` on the shared `memory`, or returns null where worker
- * threads are unavailable. The worker does not keep the process alive.
+ * Starts a worker running the module `bytes` on the shared `memory`, able to run the exports named in
+ * `kernels`, or returns null where worker threads are unavailable. The worker does not keep the process alive.
  */
-export function startMatmulHelper(bytes: Uint8Array, memory: object): MatmulHelper | null {
+export function startMatmulHelper(bytes: Uint8Array, memory: object, kernels: readonly string[] = HELPER_KERNELS): MatmulHelper | null {
   if (typeof SharedArrayBuffer === 'undefined') return null;
   const control = new SharedArrayBuffer(32 * 4);
   const ctl = new Int32Array(control);
   let alive = true;
-  const data = { bytes, memory, control, kernels: HELPER_KERNELS, spins: SPINS, idleSpinMs: IDLE_SPIN_MS };
+  const data = { bytes, memory, control, kernels: [...kernels], spins: SPINS, idleSpinMs: IDLE_SPIN_MS };
   const worker: HelperWorker | null = spawnHelper(WORKER_MAIN, data, () => {
     alive = false;
   });
@@ -140,7 +140,9 @@ export function startMatmulHelper(bytes: Uint8Array, memory: object): MatmulHelp
     Atomics.notify(ctl, 0);
   };
   const setCall = (kernel: HelperKernel, args: readonly number[]): void => {
-    ctl[3] = HELPER_KERNELS.indexOf(kernel);
+    const index = kernels.indexOf(kernel);
+    if (index < 0) throw new Error(`wasm helper: no kernel named '${kernel}'`);
+    ctl[3] = index;
     for (let i = 0; i < 9; i++) ctl[4 + i] = args[i] ?? 0;
   };
   return {

@@ -40,6 +40,7 @@
 // Accumulation is in float32 in a fixed order, so results are deterministic run to run (they differ
 // from the reference triple loop, which accumulates in doubles, by rounding only).
 
+import { DEFAULT_MATH_UNROLL, type MathOp, addOpFunction } from './math-module.ts';
 import { type FunctionBuilder, ModuleBuilder, type ValType } from './wasm-writer.ts';
 
 /** Register-block and unrolling parameters of the generated kernels (see the header comment). */
@@ -333,13 +334,13 @@ function emitTiled(
 }
 
 /** The `nn` / `tn` entry point: loops over blocks of C and calls the block functions. */
-function addOuterDriver(mod: ModuleBuilder, name: string, shape: KernelShape, aRowsAdjacent: boolean, accumulate: boolean): void {
+function addOuterDriver(mod: ModuleBuilder, name: string, shape: KernelShape, aRowsAdjacent: boolean, accumulate: boolean): number {
   const { rows, vecs, unroll, columnsOuter, fma } = shape;
   // blocks[r][v]: a block of r rows and v vectors (index 0 unused).
   const blocks = Array.from({ length: rows + 1 }, (_, r) =>
     Array.from({ length: vecs + 1 }, (_, v) => (r > 0 && v > 0 ? addOuterBlock(mod, r, v, unroll, aRowsAdjacent, accumulate, fma) : -1)));
 
-  mod.addFunction(name, [I32, I32, I32, I32, I32, I32, I32, I32, I32], [], (f) => {
+  return mod.addFunction(name, [I32, I32, I32, I32, I32, I32, I32, I32, I32], [], (f) => {
     const [a, b, c, m, nv, k, aRow, aStep, ldc] = [0, 1, 2, 3, 4, 5, 6, 7, 8] as const;
     const [strip4, ldc4, i, remRows, j, remVecs] = locals(f, I32, 6) as [number, number, number, number, number, number];
 
@@ -396,8 +397,8 @@ function addPackA(mod: ModuleBuilder, rows: number): void {
  * `vecs` 4-column vectors (the last strip narrower when nv is not a multiple of vecs), each strip's k
  * rows back to back: the layout the outer-product blocks read. Parameters: (src, dst, k, nv, lds).
  */
-function addPackB(mod: ModuleBuilder, vecs: number): void {
-  mod.addFunction('packB', [I32, I32, I32, I32, I32], [], (f) => {
+function addPackB(mod: ModuleBuilder, vecs: number): number {
+  return mod.addFunction('packB', [I32, I32, I32, I32, I32], [], (f) => {
     const [src, dst, k, nv, lds] = [0, 1, 2, 3, 4] as const;
     const [lds4, j, remVecs, row, counter] = locals(f, I32, 5) as [number, number, number, number, number];
     f.get(lds).i32Const(2).i32Shl().set(lds4);
@@ -438,18 +439,64 @@ function addDotDriver(mod: ModuleBuilder, name: string, shape: KernelShape, accu
 }
 
 /**
- * The binary matmul module: exports `memory` (initially `memoryPages` 64 KiB pages, grown by the
- * host; with `sharedMaximumPages`, imported from `env.memory` as a shared memory and re-exported) and the `nn`, `tn`, `nnAcc`, `tnAcc`, `nt` and `ntAcc` kernels described by {@link MatmulModuleExports}.
+ * What an extension's functions may call inside the module (function indices for `call`), and the
+ * block shape the matmul kernels were built with (packed B's strip width depends on it).
  */
-export function buildMatmulModule(shape: KernelShape = DEFAULT_KERNEL_SHAPE, memoryPages = 1, sharedMaximumPages?: number): Uint8Array {
+export interface WasmLibrary {
+  readonly shape: KernelShape;
+  /** The `nn` kernel: C = A·B with B packed by packB (see MatmulModuleExports.nn for its nine parameters). */
+  readonly nn: number;
+  /** The `nnAcc` kernel: C += A·B, same parameters as nn. */
+  readonly nnAcc: number;
+  /** `packB(src, dst, k, nv, lds)`: packs k rows of a row-major B for nn/nnAcc (see MatmulModuleExports.packB). */
+  readonly packB: number;
+  /**
+   * `op(src, dst, n)` over n float32s (dst may equal src), with exactly the float32 results of the
+   * backend's separate exp / tanh / sigmoid; added to the module on first request.
+   */
+  math(op: MathOp): number;
+}
+
+/**
+ * Functions compiled into the CPU backend's matmul module, so that they run on its memory and its
+ * helper thread and call its kernels directly, without JavaScript in between (see wasm-extensions.ts).
+ */
+export interface WasmModuleExtension {
+  /** Unique name, for errors. */
+  readonly name: string;
+  /** Adds the extension's functions, exported under names no other extension uses. */
+  build(mod: ModuleBuilder, lib: WasmLibrary): void;
+}
+
+/**
+ * The binary matmul module: exports `memory` (initially `memoryPages` 64 KiB pages, grown by the
+ * host; with `sharedMaximumPages`, imported from `env.memory` as a shared memory and re-exported) and the `nn`, `tn`, `nnAcc`, `tnAcc`, `nt` and `ntAcc` kernels described by {@link MatmulModuleExports},
+ * then the functions of each of `extensions`.
+ */
+export function buildMatmulModule(
+  shape: KernelShape = DEFAULT_KERNEL_SHAPE, memoryPages = 1, sharedMaximumPages?: number, extensions: readonly WasmModuleExtension[] = [],
+): Uint8Array {
   const mod = new ModuleBuilder(memoryPages, 'memory', sharedMaximumPages);
   addPackA(mod, shape.rows);
-  addPackB(mod, shape.vecs);
-  addOuterDriver(mod, 'nn', shape, false, false);
+  const packB = addPackB(mod, shape.vecs);
+  const nn = addOuterDriver(mod, 'nn', shape, false, false);
   addOuterDriver(mod, 'tn', shape, true, false);
-  addOuterDriver(mod, 'nnAcc', shape, false, true);
+  const nnAcc = addOuterDriver(mod, 'nnAcc', shape, false, true);
   addOuterDriver(mod, 'tnAcc', shape, true, true);
   addDotDriver(mod, 'nt', shape, false);
   addDotDriver(mod, 'ntAcc', shape, true);
+  const mathFunctions = new Map<MathOp, number>();
+  const lib: WasmLibrary = {
+    shape, nn, nnAcc, packB,
+    math(op) {
+      let index = mathFunctions.get(op);
+      if (index === undefined) {
+        index = addOpFunction(mod, null, op, DEFAULT_MATH_UNROLL, false);
+        mathFunctions.set(op, index);
+      }
+      return index;
+    },
+  };
+  for (const extension of extensions) extension.build(mod, lib);
   return mod.toBytes();
 }

@@ -23,7 +23,8 @@
 // padded to a multiple of 4 floats, and the copy out drops the padding row by row.
 
 import type { MatmulParams } from '../../../backend.ts';
-import { DEFAULT_KERNEL_SHAPE, type KernelShape, type MatmulModuleExports, buildMatmulModule } from './matmul-module.ts';
+import { DEFAULT_KERNEL_SHAPE, type KernelShape, type MatmulModuleExports, type WasmModuleExtension, buildMatmulModule } from './matmul-module.ts';
+import { extensionGeneration, registeredExtensions } from './extension-registry.ts';
 import { type MatmulHelper, matmulThreads, startMatmulHelper } from './matmul-helper.ts';
 import { backendKernelShape, wasmSimdAvailable } from './wasm-features.ts';
 import { NOT_RESIDENT, RESIDENT_FLOATS, RESIDENT_MIN_FLOATS, type ResidentArea, residentSlot, roundUp4 } from './resident-operands.ts';
@@ -55,7 +56,8 @@ const MAX_MEMORY_BYTES = 2 ** 31;
 
 const PAGE_BYTES = 65536;
 
-interface Kernels extends ResidentArea {
+/** One instance of the module: its exports, memory view, helper thread and resident area. */
+export interface Kernels extends ResidentArea {
   readonly exports: MatmulModuleExports;
   /** A view of the whole memory; replaced whenever growing the memory detaches the old buffer. */
   view: Float32Array;
@@ -342,20 +344,31 @@ export type WasmMatmul = ((A: Float32Array, B: Float32Array, C: Float32Array, p:
  * {@link wasmMatmul}); separate instances are for tests and tuning.
  */
 export function createWasmMatmul(shape: KernelShape = DEFAULT_KERNEL_SHAPE, options: { threads?: number } = {}): WasmMatmul | null {
+  const kern = createKernels(shape, options.threads ?? 1, []);
+  if (kern === null) return null;
+  const helper = kern.helper;
+  const product = (A: Float32Array, B: Float32Array, C: Float32Array, p: MatmulParams): boolean => run(kern, A, B, C, p);
+  return helper === null ? product : Object.assign(product, { helperReady: () => helper.ready() });
+}
+
+/**
+ * An instance of the module built with `extensions`: on a shared memory with a helper thread when
+ * `threads` is 2 and the engine allows it, else single-threaded on its own memory; null without SIMD.
+ */
+function createKernels(shape: KernelShape, threads: number, extensions: readonly WasmModuleExtension[]): Kernels | null {
   if (wasmApi === undefined || !wasmSimdAvailable()) return null;
-  if ((options.threads ?? 1) >= 2) {
-    const threaded = createThreaded(wasmApi, shape);
+  if (threads >= 2) {
+    const threaded = createThreaded(wasmApi, shape, extensions);
     if (threaded !== null) return threaded;
   }
-  // Synchronous compilation is allowed for a module this small (about 30 KB).
-  const module = new wasmApi.Module(buildMatmulModule(shape));
+  // Synchronous compilation is allowed for a module this small (about 30 KB without extensions).
+  const module = new wasmApi.Module(buildMatmulModule(shape, 1, undefined, extensions));
   const exports = new wasmApi.Instance(module, {}).exports as MatmulModuleExports;
-  const kern: Kernels = { exports, view: new Float32Array(exports.memory.buffer), helper: null, residentTop: 0, residentGeneration: 0, vecs: shape.vecs, rows: shape.rows };
-  return (A, B, C, p) => run(kern, A, B, C, p);
+  return { exports, view: new Float32Array(exports.memory.buffer), helper: null, residentTop: 0, residentGeneration: 0, vecs: shape.vecs, rows: shape.rows };
 }
 
 /** The two-thread variant: the module on a shared memory, instantiated here and in a helper worker. */
-function createThreaded(api: WasmApi, shape: KernelShape): WasmMatmul | null {
+function createThreaded(api: WasmApi, shape: KernelShape, extensions: readonly WasmModuleExtension[]): Kernels | null {
   const maxPages = MAX_MEMORY_BYTES / PAGE_BYTES;
   let memory: object;
   try {
@@ -363,17 +376,44 @@ function createThreaded(api: WasmApi, shape: KernelShape): WasmMatmul | null {
   } catch {
     return null; // no shared memory in this engine
   }
-  const bytes = buildMatmulModule(shape, 1, maxPages);
+  const bytes = buildMatmulModule(shape, 1, maxPages, extensions);
   const exports = new api.Instance(new api.Module(bytes), { env: { memory } }).exports as MatmulModuleExports;
-  const helper = startMatmulHelper(bytes, memory);
+  // The helper can run every exported function: the matmul kernels and the extensions' entry points.
+  const names = Object.keys(exports).filter((name) => typeof (exports as unknown as Record<string, unknown>)[name] === 'function');
+  const helper = startMatmulHelper(bytes, memory, names);
   if (helper === null) return null;
-  const kern: Kernels = { exports, view: new Float32Array(exports.memory.buffer), helper, residentTop: 0, residentGeneration: 0, vecs: shape.vecs, rows: shape.rows };
-  return Object.assign((A: Float32Array, B: Float32Array, C: Float32Array, p: MatmulParams) => run(kern, A, B, C, p), {
-    helperReady: () => helper.ready(),
-  });
+  return { exports, view: new Float32Array(exports.memory.buffer), helper, residentTop: 0, residentGeneration: 0, vecs: shape.vecs, rows: shape.rows };
 }
 
-let shared: WasmMatmul | null | undefined;
+let shared: Kernels | null | undefined;
+/** The extension generation (extension-registry.ts) the shared instance was built with. */
+let sharedGeneration = -1;
+
+/**
+ * The instance shared by every CPU backend and by the extensions' host code, compiled on first use
+ * and rebuilt (its helper thread replaced, its resident copies dropped) when an extension has been
+ * registered since; null without WebAssembly SIMD or when compilation failed.
+ */
+export function sharedKernels(): Kernels | null {
+  const generation = extensionGeneration();
+  if (shared === undefined || (shared !== null && sharedGeneration !== generation)) {
+    shared?.helper?.close();
+    const shape = backendKernelShape();
+    const threads = matmulThreads();
+    try {
+      shared = createKernels(shape, threads, registeredExtensions());
+    } catch {
+      // An extension that fails to build must not cost the engine its matmul.
+      try {
+        shared = createKernels(shape, threads, []);
+      } catch {
+        shared = null; // an engine that validates SIMD but fails to compile: stay on TypeScript
+      }
+    }
+    sharedGeneration = generation;
+  }
+  return shared;
+}
 
 /**
  * {@link WasmMatmul} on the instance shared by every CPU backend (compiled on first use), whatever
@@ -381,14 +421,13 @@ let shared: WasmMatmul | null | undefined;
  * compilation failed or memory cannot grow.
  */
 export function wasmMatmul(A: Float32Array, B: Float32Array, C: Float32Array, p: MatmulParams): boolean {
-  if (shared === undefined) {
-    try {
-      shared = createWasmMatmul(backendKernelShape(), { threads: matmulThreads() });
-    } catch {
-      shared = null; // an engine that validates SIMD but fails to compile: stay on TypeScript
-    }
-  }
-  return shared !== null && shared(A, B, C, p);
+  const kern = sharedKernels();
+  return kern !== null && run(kern, A, B, C, p);
+}
+
+/** A view of the shared instance's memory holding at least `floats` floats; null if it cannot grow. */
+export function sharedMemoryFor(kern: Kernels, floats: number): Float32Array | null {
+  return memoryFor(kern, floats);
 }
 
 /**

@@ -193,6 +193,10 @@ export class FunctionBuilder {
   i32Shl(): this { return this.op(0x74); }
   /** i32.shr_u */
   i32ShrU(): this { return this.op(0x76); }
+  /** i32.load of the i32 at address (on the stack) + offset. */
+  i32Load(offset = 0): this {
+    return this.op(0x28, ...this.memarg(2, offset));
+  }
 
   // ---- f32 ----
 
@@ -256,6 +260,10 @@ export class FunctionBuilder {
   f32x4Mul(): this { return this.simd(0xe6); }
   /** f32x4.neg */
   f32x4Neg(): this { return this.simd(0xe1); }
+  /** f32x4.max (NaN in either lane gives NaN) */
+  f32x4Max(): this { return this.simd(0xe9); }
+  /** f32x4.gt: all ones in lanes where the first operand is greater, else zeros */
+  f32x4Gt(): this { return this.simd(0x44); }
   /**
    * f32x4.relaxed_madd (relaxed SIMD): a·b + c for [a, b, c] on the stack, fused into one rounding
    * where the hardware has an FMA (x86 with FMA3, every Arm64), else a mul and an add.
@@ -274,6 +282,11 @@ export class FunctionBuilder {
   f64x2Const(lane0: number, lane1 = lane0): this {
     const bytes = new Uint8Array(new Float64Array([lane0, lane1]).buffer);
     return this.v128Const([...bytes]);
+  }
+
+  /** v128.const holding four f32 lanes, all `value` (rounded to float32). */
+  f32x4Const(value: number): this {
+    return this.v128Const([...new Uint8Array(new Float32Array([value, value, value, value]).buffer)]);
   }
 
   /** v128.const holding four i32 lanes (each taken modulo 2^32). */

@@ -1,0 +1,291 @@
+/*
+ * The `wasm` versions of the whole-sequence kernels (sequence-kernels.ts) for the CPU device: each
+ * copies its inputs into the backend's wasm memory, makes one call per thread that runs every time
+ * step (sequence-wasm-module.ts, sequence-wasm-backward.ts), and copies the results out. The batch
+ * rows of a recurrence are independent, so the two threads take one half of the rows each and meet
+ * only at the end: no synchronisation between steps, no JavaScript per step. W_hh is packed once per
+ * call for the matmul kernels (forward as W_hhᵀ, backward as W_hh). The recurrent weight's gradient
+ * is two products over all steps on the backend's matmul, with the subarrays of the states as they
+ * are (no shifted copy). Where wasm or its SIMD is missing, or H is not a multiple of 4, the plain
+ * loops of sequence-host.ts run instead.
+ */
+import { type HostKernel, type HostKernelArgs, type WasmRuntime, registerWasmExtension, wasmRuntime } from '@tinytape/tensor';
+import {
+  type LstmBackwardParams, type SequenceParams, type WeightGradParams, gruBackwardHost, gruForwardHost, lstmBackwardHost, lstmForwardHost,
+  rnnBackwardHost, rnnForwardHost, weightGradHost,
+} from './sequence-host.ts';
+import { addSequenceBackward } from './sequence-wasm-backward.ts';
+import { ENTRY, PARAM_INTS, PARAMS, sequenceExtension } from './sequence-wasm-module.ts';
+
+const EXTENSION = sequenceExtension(addSequenceBackward);
+registerWasmExtension(EXTENSION);
+
+/** The runtime with the sequence functions in it, when they can run a layer of `hidden` units. */
+function runtimeFor(hidden: number): WasmRuntime | null {
+  return hidden % 4 === 0 ? wasmRuntime(ENTRY.lstmForward) : null;
+}
+
+/** Whether the CPU device runs the whole-sequence kernels in wasm at this hidden size. */
+export function wasmSequenceAvailable(hidden: number): boolean {
+  return runtimeFor(hidden) !== null;
+}
+
+/** Hands out 16-byte-aligned regions of floats from the runtime's base. */
+class Regions {
+  total = 0;
+  take(floats: number): number {
+    const at = this.total;
+    this.total += Math.ceil(floats / 4) * 4 + 4;
+    return at;
+  }
+}
+
+/** The batch rows of each thread's share: [first, count] pairs (one share for a small batch or one thread). */
+function shares(rt: WasmRuntime, batch: number): [number, number][] {
+  if (rt.threads < 2 || batch < 8) return [[0, batch]];
+  // Whole blocks of 4 rows (the matmul's row block) to the first thread where the batch allows.
+  const first = Math.min(batch - 1, Math.ceil(batch / 8) * 4);
+  return [[0, first], [first, batch - first]];
+}
+
+/** A memory session for one kernel call: regions laid out first, then the view and the parameter blocks. */
+interface Call {
+  rt: WasmRuntime;
+  view: Float32Array;
+  ints: Int32Array;
+  /** Byte address of a region's float offset. */
+  addr(region: number): number;
+}
+
+function open(rt: WasmRuntime, regions: Regions): Call | null {
+  const view = rt.reserve(regions.total);
+  if (view === null) return null;
+  return { rt, view, ints: new Int32Array(view.buffer), addr: (region) => (rt.base + region) * 4 };
+}
+
+/** What every share's parameter block holds alike (regions as float offsets), besides its rows. */
+interface Common {
+  w: number;
+  steps: number;
+  hidden: number;
+  relu: number;
+  /** Each share's scratch region. */
+  scratch: number[];
+}
+
+/**
+ * Runs `entry` once per share: share i's parameter block (at params + i·PARAM_INTS) holds `common`, its
+ * rows, and what `fill` sets for the share's first row.
+ */
+function runShares(
+  call: Call, entry: string, params: number, parts: [number, number][], common: Common,
+  fill: (set: (slot: keyof typeof PARAMS, v: number) => void, first: number) => void,
+): void {
+  const blocks = parts.map(([first, rows], i) => {
+    const block = call.rt.base + params + i * PARAM_INTS;
+    call.ints.fill(0, block, block + PARAM_INTS);
+    const set = (slot: keyof typeof PARAMS, v: number): void => { call.ints[block + PARAMS[slot]] = v; };
+    set('w', call.addr(common.w));
+    set('rows', rows);
+    set('steps', common.steps);
+    set('hidden', common.hidden);
+    set('relu', common.relu);
+    set('scratch', call.addr(common.scratch[i]!));
+    fill(set, first);
+    return block * 4;
+  });
+  if (blocks.length === 1) call.rt.call(entry, blocks[0]!);
+  else call.rt.callBoth(entry, [blocks[0]!], [blocks[1]!]);
+}
+
+/** Copies `src` into the region at float offset `region`. */
+function put(call: Call, region: number, src: Float32Array): void {
+  call.view.set(src, call.rt.base + region);
+}
+
+/** Copies `length` floats out of the region at `region` into `dst` from `to`. */
+function get(call: Call, region: number, dst: Float32Array, length = dst.length, to = 0): void {
+  const from = call.rt.base + region;
+  dst.set(call.view.subarray(from, from + length), to);
+}
+
+/** Packs W (row-major, k x n) for the nn kernels: raw copy, then the module's packB. */
+function packWeight(call: Call, raw: number, packed: number, w: Float32Array, k: number, n: number): void {
+  put(call, raw, w);
+  call.rt.call('packB', call.addr(raw), call.addr(packed), k, n / 4, n);
+}
+
+const GATES = { rnn: 1, gru: 3, lstm: 4 } as const;
+const SAVED = { rnn: 0, gru: 4, lstm: 5 } as const;
+
+/** The forward kernels: inputs [xp, wT, (bias | h0), (h0 | c0)], outputs [states, (saved), hN, (cN)]. */
+function forward(mode: 'rnn' | 'gru' | 'lstm', reference: HostKernel<SequenceParams>): HostKernel<SequenceParams> {
+  return (args: HostKernelArgs<SequenceParams>) => {
+    const { steps: T, batch: B, hidden: H, reverse, origin, relu } = args.params;
+    const rt = runtimeFor(H);
+    if (rt === null) return reference(args);
+    const G = GATES[mode];
+    const S = SAVED[mode];
+    const [xp, wT] = args.inputs as [Float32Array, Float32Array];
+    const h0 = args.inputs[mode === 'gru' ? 3 : 2]!;
+    const parts = shares(rt, B);
+    const r = new Regions();
+    const params = r.take(2 * PARAM_INTS);
+    const wRaw = r.take(G * H * H);
+    const wPacked = r.take(G * H * H);
+    const xpAt = r.take(T * B * G * H);
+    const statesAt = r.take(T * B * H);
+    const savedAt = r.take(T * B * S * H);
+    const h0At = r.take(B * H);
+    const extraAt = r.take(mode === 'gru' ? G * H : B * H);
+    const scratch = parts.map(([, rows]) => r.take(mode === 'gru' ? rows * 3 * H : 0));
+    const call = open(rt, r);
+    if (call === null) return reference(args);
+    packWeight(call, wRaw, wPacked, wT, H, G * H);
+    put(call, xpAt, xp);
+    put(call, h0At, h0.subarray(origin, origin + B * H));
+    if (mode === 'gru') put(call, extraAt, args.inputs[2]!);
+    if (mode === 'lstm') put(call, extraAt, args.inputs[3]!.subarray(origin, origin + B * H));
+    const t0 = reverse === 1 ? T - 1 : 0;
+    const dir = reverse === 1 ? -1 : 1;
+    runShares(call, ENTRY[`${mode}Forward`], params, parts, { w: wPacked, steps: T, hidden: H, relu, scratch }, (set, first) => {
+      set('input', call.addr(xpAt + (t0 * B + first) * G * H));
+      set('inputStep', dir * B * G * H * 4);
+      set('out', call.addr(statesAt + (t0 * B + first) * H));
+      set('outStep', dir * B * H * 4);
+      set('saved', call.addr(savedAt + (t0 * B + first) * S * H));
+      set('savedStep', dir * B * S * H * 4);
+      set('h0', call.addr(h0At + first * H));
+      set('extra', call.addr(extraAt + (mode === 'gru' ? 0 : first * H)));
+    });
+    const [states] = args.outputs as [Float32Array];
+    get(call, statesAt, states);
+    if (S > 0) get(call, savedAt, args.outputs[1]!);
+    // The final states are those of the last step processed.
+    const last = reverse === 1 ? 0 : T - 1;
+    args.outputs[S > 0 ? 2 : 1]!.set(states.subarray(last * B * H, (last + 1) * B * H));
+    if (mode === 'lstm') {
+      const saved = args.outputs[1]!;
+      const cN = args.outputs[3]!;
+      for (let b = 0; b < B; b++) {
+        const from = ((last * B + b) * 5 + 4) * H;
+        cN.set(saved.subarray(from, from + H), b * H);
+      }
+    }
+  };
+}
+
+export const rnnForwardWasm = forward('rnn', rnnForwardHost);
+export const gruForwardWasm = forward('gru', gruForwardHost);
+export const lstmForwardWasm = forward('lstm', lstmForwardHost);
+
+/**
+ * The backward kernels. RNN: inputs [g, w, states] -> [dPre, dh0]; GRU: [g, w, states, saved, h0] ->
+ * [dXp, dHp, dh0]; LSTM: [g, w, saved, c0, dcN] -> [dPre, dh0, dc0].
+ */
+function backward<P extends SequenceParams>(mode: 'rnn' | 'gru' | 'lstm', reference: HostKernel<P>): HostKernel<P> {
+  return (args: HostKernelArgs<P>) => {
+    const { steps: T, batch: B, hidden: H, reverse, origin, relu } = args.params;
+    const rt = runtimeFor(H);
+    if (rt === null) return reference(args);
+    const G = GATES[mode];
+    const S = mode === 'rnn' ? 1 : SAVED[mode]; // the RNN reads its states where the others read saved
+    const [g, w] = args.inputs as [Float32Array, Float32Array];
+    const savedIn = mode === 'rnn' ? args.inputs[2]! : mode === 'gru' ? args.inputs[3]! : args.inputs[2]!;
+    const parts = shares(rt, B);
+    const r = new Regions();
+    const params = r.take(2 * PARAM_INTS);
+    const wRaw = r.take(G * H * H);
+    const wPacked = r.take(G * H * H);
+    const gAt = r.take(T * B * H);
+    const savedAt = r.take(T * B * S * H);
+    const dAt = r.take(T * B * G * H);
+    const dHpAt = r.take(mode === 'gru' ? T * B * G * H : 0);
+    const statesAt = r.take(mode === 'gru' ? T * B * H : 0);
+    const initialAt = r.take(mode === 'rnn' ? 0 : B * H);
+    // Per share: dh [rows, H], and for the LSTM dc [rows, H] and one row for tanh(c).
+    const scratch = parts.map(([, rows]) => r.take(mode === 'lstm' ? (2 * rows + 1) * H : rows * H));
+    const call = open(rt, r);
+    if (call === null) return reference(args);
+    packWeight(call, wRaw, wPacked, w, G * H, H);
+    put(call, gAt, g);
+    put(call, savedAt, savedIn);
+    if (mode === 'gru') {
+      put(call, statesAt, args.inputs[2]!);
+      put(call, initialAt, args.inputs[4]!.subarray(origin, origin + B * H));
+    }
+    if (mode === 'lstm') put(call, initialAt, args.inputs[3]!.subarray(origin, origin + B * H));
+    parts.forEach(([first, rows], i) => {
+      const at = call.rt.base + scratch[i]!;
+      call.view.fill(0, at, at + rows * H);
+      const finalCell = (args.params as unknown as LstmBackwardParams).finalCell === 1;
+      if (mode === 'lstm') {
+        if (finalCell) call.view.set(args.inputs[4]!.subarray(first * H, (first + rows) * H), at + rows * H);
+        else call.view.fill(0, at + rows * H, at + 2 * rows * H);
+      }
+    });
+    // Backward starts at the last step processed and walks toward the first.
+    const tl = reverse === 1 ? 0 : T - 1;
+    const dir = reverse === 1 ? 1 : -1;
+    runShares(call, ENTRY[`${mode}Backward`], params, parts, { w: wPacked, steps: T, hidden: H, relu, scratch }, (set, first) => {
+      set('input', call.addr(gAt + (tl * B + first) * H));
+      set('inputStep', dir * B * H * 4);
+      set('out', call.addr(dAt + (tl * B + first) * G * H));
+      set('outStep', dir * B * G * H * 4);
+      set('saved', call.addr(savedAt + (tl * B + first) * S * H));
+      set('savedStep', dir * B * S * H * 4);
+      if (mode === 'gru') {
+        set('extra', call.addr(dHpAt + (tl * B + first) * G * H));
+        // The states a step started from: those of the step processed before it (unused at the first).
+        set('states', call.addr(statesAt + ((tl + dir) * B + first) * H));
+        set('statesStep', dir * B * H * 4);
+        set('h0', call.addr(initialAt + first * H));
+      }
+      if (mode === 'lstm') set('extra', call.addr(initialAt + first * H));
+    });
+    const outputs = args.outputs;
+    get(call, dAt, outputs[0]!);
+    if (mode === 'gru') get(call, dHpAt, outputs[1]!);
+    const dh0 = outputs[mode === 'gru' ? 2 : 1]!;
+    parts.forEach(([first, rows], i) => {
+      get(call, scratch[i]!, dh0, rows * H, first * H);
+      if (mode === 'lstm') get(call, scratch[i]! + rows * H, outputs[2]!, rows * H, first * H);
+    });
+  };
+}
+
+export const rnnBackwardWasm = backward<SequenceParams>('rnn', rnnBackwardHost);
+export const gruBackwardWasm = backward<SequenceParams>('gru', gruBackwardHost);
+export const lstmBackwardWasm = backward<LstmBackwardParams>('lstm', lstmBackwardHost);
+
+/**
+ * dW_hh = Σ_steps dHpᵀ·(the state each step started from), db_hh = Σ_rows dHp: for a forward run the
+ * steps from t = 1 start from states[t − 1], a contiguous run of rows, and step 0 from h0, so the sum
+ * is two products on the backend's matmul (for a reverse run, states[t + 1] and h0 at t = T − 1).
+ */
+export function weightGradWasm(args: HostKernelArgs<WeightGradParams>): void {
+  const { steps: T, batch: B, hidden: H, reverse, origin, gates } = args.params;
+  const rt = wasmRuntime();
+  if (rt === null) return weightGradHost(args);
+  const [d, states, h0] = args.inputs as [Float32Array, Float32Array, Float32Array];
+  const [dW, db] = args.outputs as [Float32Array, Float32Array];
+  const GH = gates * H;
+  const rows = (T - 1) * B;
+  const product = (a: Float32Array, b: Float32Array, k: number, accumulate: boolean): boolean =>
+    rt.matmul(a, b, dW, { batch: 1, m: GH, k, n: H, transA: true, transB: false, aBatchStride: 0, bBatchStride: 0, accumulate });
+  const first = reverse === 1 ? T - 1 : 0; // the step that starts from h0
+  let ok = true;
+  if (rows > 0) {
+    ok = reverse === 1
+      ? product(d.subarray(0, rows * GH), states.subarray(B * H, T * B * H), rows, false)
+      : product(d.subarray(B * GH), states.subarray(0, rows * H), rows, false);
+  }
+  ok = ok && product(d.subarray(first * B * GH, (first + 1) * B * GH), h0.subarray(origin, origin + B * H), B, rows > 0);
+  if (!ok) return weightGradHost(args);
+  const sums = new Float64Array(GH);
+  for (let row = 0; row < T * B; row++) {
+    const at = row * GH;
+    for (let k = 0; k < GH; k++) sums[k] = sums[k]! + d[at + k]!;
+  }
+  db.set(sums);
+}

@@ -1,0 +1,116 @@
+// The CPU device's wasm whole-sequence kernels (src/kernels/sequence-wasm.ts) against the plain loops
+// they replace (sequence-host.ts), kernel by kernel on random inputs: both directions, a state row
+// other than the first, an odd batch split between the two threads, and the LSTM with and without a
+// final cell gradient. (The layer-level agreement with the step-by-step ops is in sequence-kernel.test.ts.)
+import type { HostKernel, HostKernelArgs, KernelParams } from '@tinytape/tensor';
+import { wasmRuntime } from '@tinytape/tensor';
+import { describe, expect, it } from 'vitest';
+import {
+  gruBackwardHost, gruForwardHost, lstmBackwardHost, lstmForwardHost, rnnBackwardHost, rnnForwardHost, weightGradHost,
+} from '../src/kernels/sequence-host.ts';
+import {
+  gruBackwardWasm, gruForwardWasm, lstmBackwardWasm, lstmForwardWasm, rnnBackwardWasm, rnnForwardWasm, wasmSequenceAvailable, weightGradWasm,
+} from '../src/kernels/sequence-wasm.ts';
+
+const T = 4;
+const B = 11;
+const H = 12;
+const ROWS = 2; // h0 and c0 hold two layers' states; the runs start from the second
+
+let seed = 7;
+function random(n: number, scale = 1): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    out[i] = (seed / 2 ** 31 - 0.5) * 2 * scale;
+  }
+  return out;
+}
+
+/** Runs a kernel on copies of `inputs` with fresh outputs of `sizes`; returns the outputs. */
+function runWith<P extends KernelParams>(kernel: HostKernel<P>, inputs: Float32Array[], sizes: number[], params: P): Float32Array[] {
+  const outputs = sizes.map((n) => new Float32Array(n).fill(Number.NaN));
+  const args: HostKernelArgs<P> = {
+    inputs: inputs.map((x) => x.slice()), ints: [], updates: [], outputs, sizes, params, unary: () => { throw new Error('unused'); },
+  };
+  kernel(args);
+  return outputs;
+}
+
+function expectClose(actual: Float32Array[], expected: Float32Array[], what: string): void {
+  expect(actual.length).toBe(expected.length);
+  actual.forEach((a, i) => {
+    const e = expected[i]!;
+    const scale = e.reduce((m, v) => Math.max(m, Math.abs(v)), 0) || 1;
+    let worst = 0;
+    for (let j = 0; j < e.length; j++) worst = Math.max(worst, Math.abs(a[j]! - e[j]!) / scale);
+    expect(worst, `${what}: output ${i}`).toBeLessThan(1e-5);
+  });
+}
+
+async function helperStarted(): Promise<void> {
+  const rt = wasmRuntime();
+  for (let i = 0; i < 200 && rt !== null && rt.threads === 2 && !rt.helperReady(); i++) await new Promise((r) => setTimeout(r, 25));
+}
+
+describe('wasm whole-sequence kernels', () => {
+  it('run in wasm here (Node has WebAssembly SIMD), on two threads where there are two cores', async () => {
+    expect(wasmSequenceAvailable(H)).toBe(true);
+    expect(wasmSequenceAvailable(6)).toBe(false); // H not a multiple of 4: the plain loops
+    await helperStarted();
+    const rt = wasmRuntime()!;
+    if (rt.threads === 2) expect(rt.helperReady()).toBe(true);
+  });
+
+  for (const reverse of [0, 1]) {
+    const params = { steps: T, batch: B, hidden: H, reverse, relu: 0, origin: B * H };
+    const dir = reverse ? 'reverse' : 'forward';
+
+    it(`RNN (tanh and relu), ${dir}`, async () => {
+      await helperStarted();
+      for (const relu of [0, 1]) {
+        const p = { ...params, relu };
+        const inputs = [random(T * B * H), random(H * H, 0.5), random(ROWS * B * H)];
+        const sizes = [T * B * H, B * H];
+        expectClose(runWith(rnnForwardWasm, inputs, sizes, p), runWith(rnnForwardHost, inputs, sizes, p), `forward relu ${relu}`);
+        const [states] = runWith(rnnForwardHost, inputs, sizes, p);
+        const back = [random(T * B * H), random(H * H, 0.5), states!];
+        expectClose(runWith(rnnBackwardWasm, back, sizes, p), runWith(rnnBackwardHost, back, sizes, p), `backward relu ${relu}`);
+      }
+    });
+
+    it(`GRU, ${dir}`, async () => {
+      await helperStarted();
+      const inputs = [random(T * B * 3 * H), random(H * 3 * H, 0.5), random(3 * H), random(ROWS * B * H)];
+      const sizes = [T * B * H, T * B * 4 * H, B * H];
+      expectClose(runWith(gruForwardWasm, inputs, sizes, params), runWith(gruForwardHost, inputs, sizes, params), 'forward');
+      const [states, saved] = runWith(gruForwardHost, inputs, sizes, params);
+      const back = [random(T * B * H), random(3 * H * H, 0.5), states!, saved!, inputs[3]!];
+      const backSizes = [T * B * 3 * H, T * B * 3 * H, B * H];
+      expectClose(runWith(gruBackwardWasm, back, backSizes, params), runWith(gruBackwardHost, back, backSizes, params), 'backward');
+    });
+
+    it(`LSTM, ${dir}, with and without the final cell's gradient`, async () => {
+      await helperStarted();
+      const inputs = [random(T * B * 4 * H), random(H * 4 * H, 0.5), random(ROWS * B * H), random(ROWS * B * H)];
+      const sizes = [T * B * H, T * B * 5 * H, B * H, B * H];
+      expectClose(runWith(lstmForwardWasm, inputs, sizes, params), runWith(lstmForwardHost, inputs, sizes, params), 'forward');
+      const [, saved] = runWith(lstmForwardHost, inputs, sizes, params);
+      for (const finalCell of [0, 1]) {
+        const p = { ...params, finalCell };
+        const back = [random(T * B * H), random(4 * H * H, 0.5), saved!, inputs[3]!, random(B * H)];
+        const backSizes = [T * B * 4 * H, B * H, B * H];
+        expectClose(runWith(lstmBackwardWasm, back, backSizes, p), runWith(lstmBackwardHost, back, backSizes, p), `backward, finalCell ${finalCell}`);
+      }
+    });
+
+    it(`the recurrent weight's gradient, ${dir}`, () => {
+      for (const [gates, steps] of [[1, T], [3, T], [4, 1]] as const) {
+        const p = { ...params, steps, gates };
+        const inputs = [random(steps * B * gates * H), random(steps * B * H), random(ROWS * B * H)];
+        const sizes = [gates * H * H, gates * H];
+        expectClose(runWith(weightGradWasm, inputs, sizes, p), runWith(weightGradHost, inputs, sizes, p), `gates ${gates}, ${steps} steps`);
+      }
+    });
+  }
+});
