@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { backward, formatTape, gradcheck } from '@tinytape/autograd';
 import {
-  DTypeError, type Device, Generator, ShapeError, type Tensor, type WebGPUBackend, add, matmul, oneHot, reshape, tensor, transpose, uniform,
+  DTypeError, type Device, Generator, cpu, reference, ShapeError, type Tensor, type WebGPUBackend, add, matmul, oneHot, reshape, tensor, transpose, uniform,
 } from '@tinytape/tensor';
 import { releaseTestDevices, testDevices } from '@tinytape/tensor/testing';
 import { projectTokens, projectTokensBackward } from '../src/kernels/token-projection.ts';
@@ -216,5 +216,19 @@ describe.runIf(devices.some((d) => d.kind === 'webgpu'))('dispatches of projectT
       expect(stats() - direct, 'projectTokensBackward').toBe(1);
       expect((await params[0]!.grad!.toArray()).some((v) => v !== 0)).toBe(true);
     }
+  });
+});
+
+describe('projectTokensBackward on the CPU device (sums in wasm)', () => {
+  it('equals the reference loops bit for bit, out-of-range tokens included', async () => {
+    const c = { batch: 6, steps: 5, rows: 12, vocab: 4 };
+    const ints = tokens(c.batch, c.steps, -2, c.vocab + 2, 12);
+    const results = await Promise.all([cpu(), reference()].map(async (device) => {
+      const X = tensor(ints, { shape: [c.batch, c.steps], dtype: 'int32', device });
+      const g = uniform([c.steps * c.batch, c.rows], -1, 1, { device, generator: new Generator(13) });
+      return Promise.all(projectTokensBackward(g, X, [c.rows, c.vocab], true).map(async (t) => Array.from(await t.toArray())));
+    }));
+    expect(ints.some((t) => t < 0 || t >= c.vocab)).toBe(true);
+    expect(results[0]).toEqual(results[1]);
   });
 });

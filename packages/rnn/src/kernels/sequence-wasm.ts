@@ -14,6 +14,7 @@ import {
   type LstmBackwardParams, type SequenceParams, type WeightGradParams, gruBackwardHost, gruForwardHost, lstmBackwardHost, lstmForwardHost,
   rnnBackwardHost, rnnForwardHost, weightGradHost,
 } from './sequence-host.ts';
+import { sumRowsWasm } from './row-sums-wasm.ts';
 import { addSequenceBackward } from './sequence-wasm-backward.ts';
 import { ENTRY, PARAM_INTS, PARAMS, sequenceExtension } from './sequence-wasm-module.ts';
 
@@ -261,7 +262,8 @@ export const lstmBackwardWasm = backward<LstmBackwardParams>('lstm', lstmBackwar
 /**
  * dW_hh = Σ_steps dHpᵀ·(the state each step started from), db_hh = Σ_rows dHp: for a forward run the
  * steps from t = 1 start from states[t − 1], a contiguous run of rows, and step 0 from h0, so the sum
- * is two products on the backend's matmul (for a reverse run, states[t + 1] and h0 at t = T − 1).
+ * is two products on the backend's matmul (for a reverse run, states[t + 1] and h0 at t = T − 1);
+ * db_hh's sums run in wasm in float32 (row-sums-wasm.ts).
  */
 export function weightGradWasm(args: HostKernelArgs<WeightGradParams>): void {
   const { steps: T, batch: B, hidden: H, reverse, origin, gates } = args.params;
@@ -281,11 +283,5 @@ export function weightGradWasm(args: HostKernelArgs<WeightGradParams>): void {
       : product(d.subarray(B * GH), states.subarray(0, rows * H), rows, false);
   }
   ok = ok && product(d.subarray(first * B * GH, (first + 1) * B * GH), h0.subarray(origin, origin + B * H), B, rows > 0);
-  if (!ok) return weightGradHost(args);
-  const sums = new Float64Array(GH);
-  for (let row = 0; row < T * B; row++) {
-    const at = row * GH;
-    for (let k = 0; k < GH; k++) sums[k] = sums[k]! + d[at + k]!;
-  }
-  db.set(sums);
+  if (!ok || !sumRowsWasm(d, T * B, GH, db)) weightGradHost(args);
 }

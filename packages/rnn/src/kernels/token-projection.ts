@@ -11,6 +11,7 @@
  */
 import { registerGradient } from '@tinytape/autograd';
 import { DTypeError, type HostKernelArgs, ShapeError, type Tensor, ValueError, defineKernel, fmtShape, runKernel } from '@tinytape/tensor';
+import { sumRowsWasm } from './row-sums-wasm.ts';
 import { type ProjectionGradParams, type ProjectionSizes, forwardWgsl, gradWgsl } from './token-projection-wgsl.ts';
 
 /**
@@ -33,8 +34,7 @@ function forwardHost({ inputs, ints: [X], outputs: [xp], params }: HostKernelArg
     for (let b = 0; b < batch; b++) {
       const tok = X![b * steps + t]!;
       const from = (tok < 0 || tok >= vocab ? vocab : tok) * rows;
-      const out = (t * batch + b) * rows;
-      for (let k = 0; k < rows; k++) xp![out + k] = table[from + k]!;
+      xp!.set(table.subarray(from, from + rows), (t * batch + b) * rows);
     }
   }
 }
@@ -65,6 +65,20 @@ function gradHost({ ints: [X], inputs, outputs: [dW, dbIh, dbHh], params }: Host
   dbHh?.set(dbIh!);
 }
 
+/** gradHost with its sums in wasm (row-sums-wasm.ts): the same float32 results, bit for bit. */
+function gradWasm(args: HostKernelArgs<ProjectionGradParams>): void {
+  const { ints: [X], inputs, outputs: [dW, dbIh, dbHh], params: { batch, steps, rows, vocab } } = args;
+  // The rows of g are time-major (t·batch + b), X batch-major: the tokens in g's row order.
+  const tokens = new Int32Array(steps * batch);
+  for (let t = 0; t < steps; t++) for (let b = 0; b < batch; b++) tokens[t * batch + b] = X![b * steps + t]!;
+  const dWt = new Float32Array(vocab * rows);
+  if (!sumRowsWasm(inputs[1]!, steps * batch, rows, dbIh!, tokens, dWt, vocab)) return gradHost(args);
+  for (let k = 0; k < rows; k++) {
+    for (let v = 0; v < vocab; v++) dW![k * vocab + v] = dWt[v * rows + k]!;
+  }
+  dbHh?.set(dbIh!);
+}
+
 /** The forward kernel without (GRU) or with b_hh folded in. */
 const defineForward = (withHh: boolean) =>
   defineKernel<ProjectionSizes>({
@@ -88,6 +102,7 @@ const defineGrad = (withHh: boolean) =>
     outputs: withHh ? ['dW', 'dbIh', 'dbHh'] : ['dW', 'dbIh'],
     writesAll: true,
     reference: gradHost,
+    wasm: gradWasm,
     webgpu: gradWgsl(withHh),
   });
 const gradKernels = [defineGrad(false), defineGrad(true)] as const;

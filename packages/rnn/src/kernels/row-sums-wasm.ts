@@ -1,0 +1,72 @@
+/*
+ * Sums of gradient rows in wasm, for the CPU device: `sumRows` adds every row of g [n, width] into a
+ * bias gradient and, with tokens, also into row tokens[r] of a [vocab, width] table (the one-hot input
+ * projection's weight gradient, transposed). Each sum runs over the rows in order in float32, the
+ * order and rounding of the plain loops (token-projection.ts) and of the WebGPU threads, so the
+ * results are the same bit for bit; only the loop is vectorised, four columns at a time.
+ */
+import { type FunctionBuilder, registerWasmExtension, wasmRuntime } from '@tinytape/tensor';
+
+const ENTRY = 'tinytapeSumRows';
+
+registerWasmExtension({
+  name: 'tinytape-rnn-row-sums',
+  build(mod) {
+    // (g, tokens, table, bias, n, width, vocab): tokens is an i32 per row (time-major), or ignored when vocab is 0.
+    mod.addFunction(ENTRY, ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (f: FunctionBuilder) => {
+      const [g, tokens, table, bias, n, width, vocab] = [0, 1, 2, 3, 4, 5, 6] as const;
+      const [r, o, bytes, tok, dst] = Array.from({ length: 5 }, () => f.local('i32')) as [number, number, number, number, number];
+      f.get(width).i32Const(4).i32Mul().set(bytes);
+      const overColumns = (to: number): void => {
+        f.i32Const(0).set(o);
+        f.block((done) => {
+          f.loop((top) => {
+            f.get(o).get(bytes).i32LtU().i32Eqz().brIf(done);
+            f.get(to).get(o).i32Add();
+            f.get(to).get(o).i32Add().v128Load();
+            f.get(g).get(o).i32Add().v128Load().f32x4Add().v128Store();
+            f.get(o).i32Const(16).i32Add().set(o);
+            f.br(top);
+          });
+        });
+      };
+      f.i32Const(0).set(r);
+      f.block((done) => {
+        f.loop((top) => {
+          f.get(r).get(n).i32LtU().i32Eqz().brIf(done);
+          overColumns(bias);
+          f.get(tokens).get(r).i32Const(4).i32Mul().i32Add().i32Load().set(tok);
+          // A token outside [0, vocab) (unsigned compare: negatives too) adds to the bias only.
+          f.get(tok).get(vocab).i32LtU().if(() => {
+            f.get(table).get(tok).get(bytes).i32Mul().i32Add().set(dst);
+            overColumns(dst);
+          });
+          f.get(g).get(bytes).i32Add().set(g);
+          f.get(r).i32Const(1).i32Add().set(r);
+          f.br(top);
+        });
+      });
+    });
+  },
+});
+
+/**
+ * Bias = Σ_r g[r] and, with `tokens` (one per row), table[tokens[r]] += g[r] for tokens in [0, vocab);
+ * `width` a multiple of 4. Writes `bias` [width] and `table` [vocab, width] (when given) and returns
+ * true, or returns false without wasm (the caller then runs its plain loop).
+ */
+export function sumRowsWasm(g: Float32Array, n: number, width: number, bias: Float32Array, tokens?: Int32Array, table?: Float32Array, vocab = 0): boolean {
+  const rt = width % 4 === 0 ? wasmRuntime(ENTRY) : null;
+  if (rt === null) return false;
+  const tableFloats = tokens === undefined ? 0 : vocab * width;
+  const [gAt, tokAt, tableAt, biasAt] = [0, n * width, n * width + n + 4, n * width + n + 4 + tableFloats].map((x) => rt.base + Math.ceil(x / 4) * 4);
+  const view = rt.reserve(biasAt - rt.base + width);
+  if (view === null) return false;
+  view.set(g.subarray(0, n * width), gAt!);
+  view.fill(0, tableAt!, biasAt! + width);
+  if (tokens !== undefined) new Int32Array(view.buffer).set(tokens.subarray(0, n), tokAt!);
+  rt.call(ENTRY, gAt! * 4, tokAt! * 4, tableAt! * 4, biasAt! * 4, n, width, tokens === undefined ? 0 : vocab);
+  bias.set(view.subarray(biasAt!, biasAt! + width));
+  table?.set(view.subarray(tableAt!, tableAt! + tableFloats));
+  return true;
+}
