@@ -4,12 +4,13 @@
 // final cell gradient. (The layer-level agreement with the step-by-step ops is in sequence-kernel.test.ts.)
 import type { HostKernel, HostKernelArgs, KernelParams } from '@tinytape/tensor';
 import { wasmRuntime } from '@tinytape/tensor';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   gruBackwardHost, gruForwardHost, lstmBackwardHost, lstmForwardHost, rnnBackwardHost, rnnForwardHost, weightGradHost,
 } from '../src/kernels/sequence-host.ts';
 import {
-  gruBackwardWasm, gruForwardWasm, lstmBackwardWasm, lstmForwardWasm, rnnBackwardWasm, rnnForwardWasm, wasmSequenceAvailable, weightGradWasm,
+  gruBackwardWasm, gruForwardWasm, lstmBackwardWasm, lstmForwardWasm, rnnBackwardWasm, rnnForwardWasm, sequenceThreading, wasmSequenceAvailable,
+  weightGradWasm,
 } from '../src/kernels/sequence-wasm.ts';
 
 const T = 4;
@@ -54,6 +55,11 @@ async function helperStarted(): Promise<void> {
 }
 
 describe('wasm whole-sequence kernels', () => {
+  // Split every batch between the threads, however small the product (see sequenceThreading).
+  const threshold = sequenceThreading.minStepMacs;
+  beforeAll(() => { sequenceThreading.minStepMacs = 0; });
+  afterAll(() => { sequenceThreading.minStepMacs = threshold; });
+
   it('run in wasm here (Node has WebAssembly SIMD), on two threads where there are two cores', async () => {
     expect(wasmSequenceAvailable(H)).toBe(true);
     expect(wasmSequenceAvailable(6)).toBe(false); // H not a multiple of 4: the plain loops

@@ -41,9 +41,22 @@ class Regions {
   }
 }
 
-/** The batch rows of each thread's share: [first, count] pairs (one share for a small batch or one thread). */
-function shares(rt: WasmRuntime, batch: number): [number, number][] {
-  if (rt.threads < 2 || batch < 8) return [[0, batch]];
+/**
+ * A recurrence whose per-step product (batch x G·H x H) has fewer multiply-adds than `minStepMacs` runs on one
+ * thread, as the backend's matmul does below the same size: handing half of it to the helper saves
+ * less than the helper costs, which then spins through the rest of the training step on the second
+ * core. Measured on the forward kernel alone (B = 32, T = 35), two shares against one: RNN 256 and
+ * LSTM 128 (2^21 each) 1.6x and 1.4x faster, RNN 128 and LSTM 64 (2^19) within 1.2x either way;
+ * and whole training runs at hidden 32 took twice as long with the helper in every call. (The tests
+ * lower it to split small batches too.)
+ */
+export const sequenceThreading = {
+  minStepMacs: 2 ** 20,
+};
+
+/** The batch rows of each thread's share: [first, count] pairs (one share for a small product or one thread). */
+function shares(rt: WasmRuntime, batch: number, stepMacs: number): [number, number][] {
+  if (rt.threads < 2 || batch < 8 || batch * stepMacs < sequenceThreading.minStepMacs) return [[0, batch]];
   // Whole blocks of 4 rows (the matmul's row block) to the first thread where the batch allows.
   const first = Math.min(batch - 1, Math.ceil(batch / 8) * 4);
   return [[0, first], [first, batch - first]];
@@ -129,7 +142,7 @@ function forward(mode: 'rnn' | 'gru' | 'lstm', reference: HostKernel<SequencePar
     const S = SAVED[mode];
     const [xp, wT] = args.inputs as [Float32Array, Float32Array];
     const h0 = args.inputs[mode === 'gru' ? 3 : 2]!;
-    const parts = shares(rt, B);
+    const parts = shares(rt, B, G * H * H);
     const r = new Regions();
     const params = r.take(2 * PARAM_INTS);
     const wRaw = r.take(G * H * H);
@@ -193,7 +206,7 @@ function backward<P extends SequenceParams>(mode: 'rnn' | 'gru' | 'lstm', refere
     const S = mode === 'rnn' ? 1 : SAVED[mode]; // the RNN reads its states where the others read saved
     const [g, w] = args.inputs as [Float32Array, Float32Array];
     const savedIn = mode === 'rnn' ? args.inputs[2]! : mode === 'gru' ? args.inputs[3]! : args.inputs[2]!;
-    const parts = shares(rt, B);
+    const parts = shares(rt, B, G * H * H);
     const r = new Regions();
     const params = r.take(2 * PARAM_INTS);
     const wRaw = r.take(G * H * H);
