@@ -201,6 +201,22 @@ describe('wasm matmul', () => {
     for (let i = 0; i < m * n; i++) expect(C[i]!).toBeCloseTo(start[i]! + product[i]!, 3);
   });
 
+  it('computes a tall, narrow Aᵀ·B (a weight gradient against a small vocabulary) through its transpose', () => {
+    // n ≤ 32 columns, m ≥ 4n rows, k ≥ 64: run as (Bᵀ·A)ᵀ (see narrowTransposed), also accumulating.
+    let seed = 950;
+    for (const [m, k, n] of [[512, 1120, 28], [129, 64, 1], [200, 300, 32]] as const) {
+      checkAgainstTs(wasmMatmul, params(m, k, n, true, false), seed++);
+      const A = randF32(k * m, seed++);
+      const B = randF32(k * n, seed++);
+      const start = randF32(m * n, seed++);
+      const product = new Float32Array(m * n);
+      matmul(A, B, product, params(m, k, n, true, false));
+      const C = start.slice();
+      expect(wasmMatmul(A, B, C, { ...params(m, k, n, true, false), accumulate: true })).toBe(true);
+      for (let i = 0; i < m * n; i++) expect(C[i]!).toBeCloseTo(start[i]! + product[i]!, 3);
+    }
+  });
+
   it('is deterministic, also after growing its memory', () => {
     const p = params(33, 65, 17);
     const A = randF32(33 * 65, 3);
