@@ -63,6 +63,8 @@ describe('wasm whole-sequence kernels', () => {
   it('run in wasm here (Node has WebAssembly SIMD), on two threads where there are two cores', async () => {
     expect(wasmSequenceAvailable(H)).toBe(true);
     expect(wasmSequenceAvailable(6)).toBe(false); // H not a multiple of 4: the plain loops
+    expect(wasmSequenceAvailable(256, 35 * 32)).toBe(true);
+    expect(wasmSequenceAvailable(4096, 100 * 64)).toBe(false); // over 512 MiB of buffers: the per-step path
     await helperStarted();
     const rt = wasmRuntime()!;
     if (rt.threads === 2) expect(rt.helperReady()).toBe(true);

@@ -26,9 +26,20 @@ function runtimeFor(hidden: number): WasmRuntime | null {
   return hidden % 4 === 0 ? wasmRuntime(ENTRY.lstmForward) : null;
 }
 
-/** Whether the CPU device runs the whole-sequence kernels in wasm at this hidden size. */
-export function wasmSequenceAvailable(hidden: number): boolean {
-  return runtimeFor(hidden) !== null;
+/**
+ * Most floats of wasm memory a sequence kernel may need (512 MiB): past it, the CPU device's default
+ * path is the per-step 'sequence' one, whose memory is per step, rather than the plain loops these
+ * kernels fall back to when the memory cannot grow.
+ */
+const MAX_SEQUENCE_FLOATS = 2 ** 27;
+
+/**
+ * Whether the CPU device runs the whole-sequence kernels in wasm for a layer of `hidden` units over
+ * `rows` (steps x batch) rows: wasm SIMD is there, H is a multiple of 4, and the largest pass (the
+ * LSTM's: about 10 floats per row and unit, and two copies of W_hh) fits MAX_SEQUENCE_FLOATS.
+ */
+export function wasmSequenceAvailable(hidden: number, rows = 0): boolean {
+  return 10 * rows * hidden + 8 * hidden * hidden <= MAX_SEQUENCE_FLOATS && runtimeFor(hidden) !== null;
 }
 
 /** Hands out 16-byte-aligned regions of floats from the runtime's base. */

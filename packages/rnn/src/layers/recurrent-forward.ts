@@ -98,7 +98,8 @@ function stackStates(states: Tensor[]): Tensor {
  * How a layer's recurrence runs over a sequence:
  * - 'kernel': one kernel per layer and direction for all time steps, forward and backward
  *   (sequence-kernel.ts); the default on WebGPU, where every dispatch costs host time, and on the CPU
- *   device where its wasm version runs (H a multiple of 4): one call into wasm per thread and pass.
+ *   device where its wasm version runs (H a multiple of 4, the sequence's buffers within 512 MiB): one
+ *   call into wasm per thread and pass.
  * - 'sequence': one tape entry per layer and direction whose forward and backward loop over time
  *   with the backend's matmul (sequence.ts); the default on the reference device and elsewhere.
  * - 'steps': every time step recorded op by op, as d2l writes it; the reference the others are
@@ -111,7 +112,8 @@ export function recurrencePath(options: RecurrentForwardOptions, x: Tensor, hidd
   if (options.path !== undefined) return options.path;
   if (options.fused === false) return 'steps';
   if (x.device.kind === 'webgpu') return fitsWorkgroup(hidden) ? 'kernel' : 'sequence';
-  return x.device.kind === 'cpu' && wasmSequenceAvailable(hidden) ? 'kernel' : 'sequence';
+  const rows = x.dtype === 'int32' ? x.size : x.shape[0]! * x.shape[1]!; // steps x batch
+  return x.device.kind === 'cpu' && wasmSequenceAvailable(hidden, rows) ? 'kernel' : 'sequence';
 }
 
 /** How `recurrentForward` runs the recurrence. */
