@@ -3,7 +3,8 @@
 // other than the first, an odd batch split between the two threads, and the LSTM with and without a
 // final cell gradient. (The layer-level agreement with the step-by-step ops is in sequence-kernel.test.ts.)
 import type { HostKernel, HostKernelArgs, KernelParams } from '@tinytape/tensor';
-import { wasmRuntime } from '@tinytape/tensor';
+import { cpu, reference, wasmRuntime, zeros } from '@tinytape/tensor';
+import { recurrencePath } from '../src/layers/recurrent-forward.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   gruBackwardHost, gruForwardHost, lstmBackwardHost, lstmForwardHost, rnnBackwardHost, rnnForwardHost, weightGradHost,
@@ -68,6 +69,16 @@ describe('wasm whole-sequence kernels', () => {
     await helperStarted();
     const rt = wasmRuntime()!;
     if (rt.threads === 2) expect(rt.helperReady()).toBe(true);
+  });
+
+  it('are the CPU device\'s default path for a training batch, not for one character at a time', () => {
+    const tokens = (batch: number, steps: number, device = cpu()) => zeros([batch, steps], { dtype: 'int32', device });
+    expect(recurrencePath({}, tokens(32, 35), 256)).toBe('kernel');
+    expect(recurrencePath({}, tokens(1, 1), 256)).toBe('sequence'); // predict: W_hh stays packed between calls there
+    expect(recurrencePath({}, tokens(32, 35), 6)).toBe('sequence');
+    expect(recurrencePath({}, zeros([35, 32, 28], { device: cpu() }), 256)).toBe('kernel');
+    expect(recurrencePath({}, tokens(32, 35, reference()), 256)).toBe('sequence');
+    expect(recurrencePath({ path: 'kernel' }, tokens(1, 1), 256)).toBe('kernel');
   });
 
   for (const reverse of [0, 1]) {
