@@ -7,7 +7,7 @@
  * host seeds it with the final cell state's gradient or zeros) and one row for tanh(c).
  */
 import type { FunctionBuilder, ModuleBuilder, WasmLibrary } from '@tinytape/tensor';
-import { ENTRY, type Params, at, callMatmul, i32s, load, loadParams, repeat, setSum, vectors } from './sequence-wasm-module.ts';
+import { ENTRY, type Params, at, callMatmul, i32s, load, loadParams, repeat, rowAt, setSum, vectors } from './sequence-wasm-module.ts';
 
 /** Byte offsets of the gate blocks in a row: k·4H for k = 0..4 (k = 0 is the row itself). */
 function blockOffsets(f: FunctionBuilder, rowH: number): number[] {
@@ -76,14 +76,14 @@ function gruStep(f: FunctionBuilder, p: Params, rowH: number, blocks: number[], 
   const [, b1, b2, b3, b4] = blocks as [number, number, number, number, number];
   f.f32x4Const(1).set(one);
   repeat(f, r, p.rows, () => {
-    f.get(p.input).get(r).get(rowH).i32Mul().i32Add().set(g);
-    f.get(p.scratch).get(r).get(rowH).i32Mul().i32Add().set(carry);
-    f.get(p.saved).get(r).get(b4).i32Mul().i32Add().set(sv);
-    f.get(p.out).get(r).get(b3).i32Mul().i32Add().set(dx);
-    f.get(p.extra).get(r).get(b3).i32Mul().i32Add().set(dhp);
+    rowAt(f, g, p.input, r, rowH);
+    rowAt(f, carry, p.scratch, r, rowH);
+    rowAt(f, sv, p.saved, r, b4);
+    rowAt(f, dx, p.out, r, b3);
+    rowAt(f, dhp, p.extra, r, b3);
     // The previous state: the states of the step before, or h0 at the first step.
-    f.get(left).i32Const(1).i32Eq().if(() => f.get(p.h0).get(r).get(rowH).i32Mul().i32Add().set(prev));
-    f.get(left).i32Const(1).i32Eq().i32Eqz().if(() => f.get(p.states).get(r).get(rowH).i32Mul().i32Add().set(prev));
+    f.get(left).i32Const(1).i32Eq().if(() => rowAt(f, prev, p.h0, r, rowH));
+    f.get(left).i32Const(1).i32Eq().i32Eqz().if(() => rowAt(f, prev, p.states, r, rowH));
     vectors(f, o, rowH, () => {
       load(f, g, o);
       load(f, carry, o).f32x4Add().set(dh);
@@ -126,12 +126,12 @@ function lstmStep(lib: WasmLibrary) {
     });
     f.get(p.scratch).get(p.rows).get(rowH).i32Mul().i32Const(2).i32Mul().i32Add().set(tmp);
     repeat(f, r, p.rows, () => {
-      f.get(p.input).get(r).get(rowH).i32Mul().i32Add().set(g);
-      f.get(p.scratch).get(r).get(rowH).i32Mul().i32Add().set(carryH);
+      rowAt(f, g, p.input, r, rowH);
+      rowAt(f, carryH, p.scratch, r, rowH);
       f.get(carryH).get(p.rows).get(rowH).i32Mul().i32Add().set(carryC);
       f.get(p.saved).get(r).get(rowH).i32Const(5).i32Mul().i32Mul().i32Add().set(sv);
-      f.get(p.out).get(r).get(b4).i32Mul().i32Add().set(d);
-      f.get(cpBase).get(r).get(cpRow).i32Mul().i32Add().set(cp);
+      rowAt(f, d, p.out, r, b4);
+      rowAt(f, cp, cpBase, r, cpRow);
       f.get(sv).get(b4).i32Add().get(tmp).get(p.hidden).call(lib.math('tanh'));
       vectors(f, o, rowH, () => {
         load(f, g, o);

@@ -92,6 +92,11 @@ function vectors(f: FunctionBuilder, o: number, bytes: number, body: () => void)
   });
 }
 
+/** local = base + r·stride: the address of row r (all i32 locals; stride in bytes). */
+function rowAt(f: FunctionBuilder, local: number, base: number, r: number, stride: number): void {
+  f.get(base).get(r).get(stride).i32Mul().i32Add().set(local);
+}
+
 /** Pushes the vector at ptr + o (+ offset, a local or 0). */
 function load(f: FunctionBuilder, ptr: number, o: number, offset?: number): FunctionBuilder {
   f.get(ptr).get(o).i32Add();
@@ -176,7 +181,7 @@ const gruForwardStep: CellEmitter = ({ f, lib, p, rowH, gh, nv, prevH }) => {
   f.get(rowH).i32Const(3).i32Mul().set(threeH);
   // Each row of hp starts as b_hh; the product adds to it.
   repeat(f, r, p.rows, () => {
-    f.get(p.scratch).get(r).get(threeH).i32Mul().i32Add().set(hp);
+    rowAt(f, hp, p.scratch, r, threeH);
     vectors(f, o, threeH, () => {
       at(f, hp, o);
       load(f, p.extra, o).v128Store();
@@ -185,11 +190,11 @@ const gruForwardStep: CellEmitter = ({ f, lib, p, rowH, gh, nv, prevH }) => {
   callMatmul(f, lib.nnAcc, prevH, p.w, p.scratch, p.rows, nv, p.hidden, rowH, gh);
   f.get(rowH).i32Const(4).i32Mul().set(rowBytes); // a saved row: 4H floats
   repeat(f, r, p.rows, () => {
-    f.get(p.scratch).get(r).get(threeH).i32Mul().i32Add().set(hp);
-    f.get(p.input).get(r).get(threeH).i32Mul().i32Add().set(x);
-    f.get(p.saved).get(r).get(rowBytes).i32Mul().i32Add().set(sv);
-    f.get(p.out).get(r).get(rowH).i32Mul().i32Add().set(h);
-    f.get(prevH).get(r).get(rowH).i32Mul().i32Add().set(ph);
+    rowAt(f, hp, p.scratch, r, threeH);
+    rowAt(f, x, p.input, r, threeH);
+    rowAt(f, sv, p.saved, r, rowBytes);
+    rowAt(f, h, p.out, r, rowH);
+    rowAt(f, ph, prevH, r, rowH);
     vectors(f, o, twoH, () => {
       at(f, sv, o);
       load(f, x, o);
@@ -225,10 +230,10 @@ const lstmForwardStep: CellEmitter = ({ f, lib, p, rowH, gh, nv, prevH, prevC, p
   f.get(rowH).i32Const(4).i32Mul().set(fourH);
   f.get(rowH).i32Const(5).i32Mul().set(rowBytes);
   repeat(f, r, p.rows, () => {
-    f.get(p.input).get(r).get(fourH).i32Mul().i32Add().set(x);
-    f.get(p.saved).get(r).get(rowBytes).i32Mul().i32Add().set(sv);
-    f.get(p.out).get(r).get(rowH).i32Mul().i32Add().set(h);
-    f.get(prevC).get(r).get(prevCRow).i32Mul().i32Add().set(pc);
+    rowAt(f, x, p.input, r, fourH);
+    rowAt(f, sv, p.saved, r, rowBytes);
+    rowAt(f, h, p.out, r, rowH);
+    rowAt(f, pc, prevC, r, prevCRow);
     f.get(x).get(sv).get(p.hidden).i32Const(2).i32Mul().call(lib.math('sigmoid'));
     f.get(x).get(twoH).i32Add().get(sv).get(twoH).i32Add().get(p.hidden).call(lib.math('tanh'));
     f.get(x).get(threeH).i32Add().get(sv).get(threeH).i32Add().get(p.hidden).call(lib.math('sigmoid'));
@@ -248,7 +253,7 @@ const lstmForwardStep: CellEmitter = ({ f, lib, p, rowH, gh, nv, prevH, prevC, p
   });
 };
 
-export { addForward, rnnForwardStep, gruForwardStep, lstmForwardStep, i32s, repeat, vectors, load, at, callMatmul, loadParams, setSum };
+export { addForward, rnnForwardStep, gruForwardStep, lstmForwardStep, i32s, repeat, vectors, load, at, callMatmul, loadParams, rowAt, setSum };
 export type { CellContext, Params };
 
 /** The extension: every forward and backward entry point (backward ones in sequence-wasm-backward.ts). */
