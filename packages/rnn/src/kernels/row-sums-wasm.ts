@@ -6,6 +6,7 @@
  * results are the same bit for bit; only the loop is vectorised, four columns at a time.
  */
 import { type FunctionBuilder, registerWasmExtension, wasmRuntime } from '@tinytape/tensor';
+import { repeat, vectors } from './sequence-wasm-module.ts';
 
 const ENTRY = 'tinytapeSumRows';
 
@@ -17,34 +18,21 @@ registerWasmExtension({
       const [g, tokens, table, bias, n, width, vocab] = [0, 1, 2, 3, 4, 5, 6] as const;
       const [r, o, bytes, tok, dst] = Array.from({ length: 5 }, () => f.local('i32')) as [number, number, number, number, number];
       f.get(width).i32Const(4).i32Mul().set(bytes);
-      const overColumns = (to: number): void => {
-        f.i32Const(0).set(o);
-        f.block((done) => {
-          f.loop((top) => {
-            f.get(o).get(bytes).i32LtU().i32Eqz().brIf(done);
-            f.get(to).get(o).i32Add();
-            f.get(to).get(o).i32Add().v128Load();
-            f.get(g).get(o).i32Add().v128Load().f32x4Add().v128Store();
-            f.get(o).i32Const(16).i32Add().set(o);
-            f.br(top);
-          });
+      // to[o] += g[o] over the row's vectors
+      const overColumns = (to: number): void => vectors(f, o, bytes, () => {
+        f.get(to).get(o).i32Add();
+        f.get(to).get(o).i32Add().v128Load();
+        f.get(g).get(o).i32Add().v128Load().f32x4Add().v128Store();
+      });
+      repeat(f, r, n, () => {
+        overColumns(bias);
+        f.get(tokens).get(r).i32Const(4).i32Mul().i32Add().i32Load().set(tok);
+        // A token outside [0, vocab) (unsigned compare: negatives too) adds to the bias only.
+        f.get(tok).get(vocab).i32LtU().if(() => {
+          f.get(table).get(tok).get(bytes).i32Mul().i32Add().set(dst);
+          overColumns(dst);
         });
-      };
-      f.i32Const(0).set(r);
-      f.block((done) => {
-        f.loop((top) => {
-          f.get(r).get(n).i32LtU().i32Eqz().brIf(done);
-          overColumns(bias);
-          f.get(tokens).get(r).i32Const(4).i32Mul().i32Add().i32Load().set(tok);
-          // A token outside [0, vocab) (unsigned compare: negatives too) adds to the bias only.
-          f.get(tok).get(vocab).i32LtU().if(() => {
-            f.get(table).get(tok).get(bytes).i32Mul().i32Add().set(dst);
-            overColumns(dst);
-          });
-          f.get(g).get(bytes).i32Add().set(g);
-          f.get(r).i32Const(1).i32Add().set(r);
-          f.br(top);
-        });
+        f.get(g).get(bytes).i32Add().set(g);
       });
     });
   },

@@ -66,30 +66,27 @@ function setSum(f: FunctionBuilder, local: number, a: number, b: number, k = 1):
   f.i32Add().set(local);
 }
 
-/** for (i = 0; i < count; i++) body(): count an i32 local (zero runs nothing). */
-function repeat(f: FunctionBuilder, i: number, count: number, body: () => void): void {
+/** for (i = 0; i < limit; i += step) body(), with i and limit i32 locals (a limit of zero runs nothing). */
+function countUp(f: FunctionBuilder, i: number, limit: number, step: number, body: () => void): void {
   f.i32Const(0).set(i);
   f.block((done) => {
     f.loop((top) => {
-      f.get(i).get(count).i32LtU().i32Eqz().brIf(done);
+      f.get(i).get(limit).i32LtU().i32Eqz().brIf(done);
       body();
-      f.get(i).i32Const(1).i32Add().set(i);
+      f.get(i).i32Const(step).i32Add().set(i);
       f.br(top);
     });
   });
 }
 
+/** for (i = 0; i < count; i++) body(). */
+function repeat(f: FunctionBuilder, i: number, count: number, body: () => void): void {
+  countUp(f, i, count, 1, body);
+}
+
 /** for (o = 0; o < bytes; o += 16) body(): over the 4-float vectors of `bytes` (a local) bytes. */
 function vectors(f: FunctionBuilder, o: number, bytes: number, body: () => void): void {
-  f.i32Const(0).set(o);
-  f.block((done) => {
-    f.loop((top) => {
-      f.get(o).get(bytes).i32LtU().i32Eqz().brIf(done);
-      body();
-      f.get(o).i32Const(16).i32Add().set(o);
-      f.br(top);
-    });
-  });
+  countUp(f, o, bytes, 16, body);
 }
 
 /** local = base + r·stride: the address of row r (all i32 locals; stride in bytes). */
