@@ -5,7 +5,7 @@
 #                                     # compressed node, Dawn's dawn.node, bundles of pnpm bench and the CLI,
 #                                     # the corpus and a CUDA-capable copy of ../shared/reference/torch_rnn.py
 #   scripts/gpu-bench.sh run [STEPS]  # there (device tool: carry .gpubench and .gl): unpack into /tmp/gb-APP and run
-#                                     # STEPS (default: env profile ppl torch bench paths; also solo, cpuprof);
+#                                     # STEPS (default: env profile ppl torch bench paths; also layers, solo, cpuprof);
 #                                     # logs go to $OUT (or ./gpubench-out)
 #
 # prepare bundles a clean export of GB_REF (default HEAD), or with GB_SRC=DIR the files of a checkout as they
@@ -46,7 +46,8 @@ prepare() {
   (cd $src && node --input-type=module -e "
     import { bundleForNode } from './scripts/build.mjs';
     await bundleForNode('benchmarks/src/main.ts', '$app/bench.mjs', { external: ['webgpu', '@tensorflow/*', '@jax-js/*'] });
-    await bundleForNode('packages/rnn/src/cli/bin.ts', '$app/tinytape.mjs');")
+    await bundleForNode('packages/rnn/src/cli/bin.ts', '$app/tinytape.mjs');
+    await bundleForNode('benchmarks/src/layer-paths.ts', '$app/layer-paths.mjs', { external: ['webgpu'] });")
   cp ../shared/data/timemachine.txt "$pack/data/"
   # The reference hard-codes the CPU; let TORCH_DEVICE pick cuda (its float(loss) per step already syncs the GPU).
   sed -e "s/device = torch.device('cpu')/device = torch.device(os.environ.get('TORCH_DEVICE', 'cpu'))/" \
@@ -145,10 +146,15 @@ EOF
           TIMEMACHINE=$data/timemachine.txt TORCH_DEVICE=cuda PYTHONUNBUFFERED=1 timeout 120 \
             python3 "$pack/ref/torch_rnn.py" --model $1 --cell $2 --epochs $TORCH_EPOCHS --print-every 5
         done; } >"$out/torch.log" 2>&1; cat "$out/torch.log" ;;
+    layers)
+      # One recurrent layer at hidden 256 to 2,048 along each path: agreement, wall and GPU time, dispatches.
+      local hid=256,512,1024,2048; [ -n "${GB_SMALL:-}" ] && hid=8,40
+      (cd $gb && TINYTAPE_GPU_TIMING=1 timeout 240 ./node layer-paths.mjs --hidden $hid --paths kernel,sequence,steps) >"$out/layers.log" 2>&1
+      echo "layers exit $?" >>"$out/layers.log"; tail -45 "$out/layers.log" ;;
     paths)
       # The concise models on WebGPU with each recurrence path: one kernel per sequence (the default) against
       # the per-step form, the before and after of one dispatch per recurrent sequence on the same GPU.
-      for path in kernel sequence; do
+      for path in kernel sequence steps; do
         rm -rf /tmp/gb-paths-$path
         (cd $gb && timeout 300 ./node bench.mjs $BENCH --only throughput --devices webgpu --peers none --gpu-timing \
           --models concise-rnn,concise-gru,concise-lstm,deep-bilstm --recurrence $path --data-dir $data \
