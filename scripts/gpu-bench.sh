@@ -10,6 +10,7 @@
 #
 # prepare bundles a clean export of GB_REF (default HEAD), or with GB_SRC=DIR the files of a checkout as they
 # are (uncommitted edits included; DIR needs its node_modules, e.g. a `git worktree` after pnpm install).
+# GB_PATHS (default "kernel sequence steps") names the recurrence paths the paths step times.
 # GB_APP=NAME (default app) names the bundle folder in .gpubench for both prepare and run, so two builds can
 # travel together and be timed on the same machine (e.g. GB_APP=app-before).
 #
@@ -154,7 +155,7 @@ EOF
     paths)
       # The concise models on WebGPU with each recurrence path: one kernel per sequence (the default) against
       # the per-step form, the before and after of one dispatch per recurrent sequence on the same GPU.
-      for path in kernel sequence steps; do
+      for path in ${GB_PATHS:-kernel sequence steps}; do
         rm -rf /tmp/gb-paths-$path
         (cd $gb && timeout 300 ./node bench.mjs $BENCH --only throughput --devices webgpu --peers none --gpu-timing \
           --models concise-rnn,concise-gru,concise-lstm,deep-bilstm --recurrence $path --data-dir $data \

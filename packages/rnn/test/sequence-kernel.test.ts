@@ -9,6 +9,7 @@ import { backward, zeroGrad } from '@tinytape/autograd';
 import { type Device, type Tensor, type WebGPUBackend, Generator, concat, mul, reshape, sum, uniform } from '@tinytape/tensor';
 import { releaseTestDevices, testDevices } from '@tinytape/tensor/testing';
 import { GRU, LSTM, RNN, type RecurrencePath, type RecurrentLayer, recurrentForward } from '../src/index.ts';
+import { recurrencePath } from '../src/layers/recurrent-forward.ts';
 
 const devices = await testDevices({ reference: true });
 afterAll(releaseTestDevices);
@@ -114,6 +115,56 @@ describe.each(devices.map((d) => [d.kind, d] as const))('whole-sequence recurren
       expectAgree(kernel.values, steps.values);
       expectAgree(kernel.grads, steps.grads);
     }
+  });
+});
+
+/**
+ * The layout a GPU gets (one batch row per workgroup, up to 256 threads; the weight gradient in 4 row
+ * shares), whatever this adapter is: a software adapter would otherwise run only its own. Batches of
+ * 1, 3 and 5 leave shares empty or uneven; hidden 300 and 1,030 give 2 and 5 units per thread.
+ */
+const GPU_LAYOUT: Case[] = [
+  ...(['rnn', 'gru', 'lstm'] as Mode[]).map((mode) => ({ mode, numLayers: 2, bidirectional: true, hidden: 40, batch: 5 })),
+  ...(['rnn', 'gru', 'lstm'] as Mode[]).map((mode) => ({ mode, numLayers: 1, bidirectional: false, hidden: 300, batch: 3 })),
+  { mode: 'rnn', numLayers: 1, bidirectional: true, hidden: 1030, batch: 1, relu: true },
+  { mode: 'lstm', numLayers: 1, bidirectional: false, hidden: 6, batch: 1 },
+];
+
+describe.runIf(devices.some((d) => d.kind === 'webgpu'))('the GPU thread layout on this adapter', () => {
+  it.each(GPU_LAYOUT.map((c) => [label(c), c] as const))('%s: the kernel path equals the sequence op', async (_l, c) => {
+    const device = devices.find((d) => d.kind === 'webgpu')!;
+    const backend = device.backend as unknown as WebGPUBackend;
+    const own = backend.target;
+    const sequence = await run(device, c, 'sequence', 3);
+    backend.target = { ...own, software: false };
+    try {
+      const kernel = await run(device, c, 'kernel', 3);
+      expectAgree(kernel.values, sequence.values);
+      expectAgree(kernel.grads, sequence.grads);
+    } finally {
+      backend.target = own;
+    }
+  });
+});
+
+describe.runIf(devices.some((d) => d.kind === 'webgpu'))('the default path on WebGPU', () => {
+  it('is the kernel on a GPU up to 2^18 recurrent weights (G·H²), and on a software adapter at any size', () => {
+    const device = devices.find((d) => d.kind === 'webgpu')!;
+    const backend = device.backend as unknown as WebGPUBackend;
+    const own = backend.target;
+    const x = uniform([35, 2, 4], -1, 1, { device });
+    const paths = (sizes: [number, number][]) => sizes.map(([hidden, gates]) => recurrencePath({}, x, hidden, gates));
+    const sizes: [number, number][] = [[256, 1], [256, 3], [256, 4], [512, 1], [512, 3], [300, 4], [1024, 1], [2048, 4], [4097, 1]];
+    try {
+      backend.target = { ...own, software: false };
+      expect(paths(sizes)).toEqual(['kernel', 'kernel', 'kernel', 'kernel', 'sequence', 'sequence', 'sequence', 'sequence', 'sequence']);
+      backend.target = { ...own, software: true };
+      expect(paths(sizes)).toEqual([...Array(8).fill('kernel'), 'sequence']);
+      expect(recurrencePath({ path: 'kernel' }, x, 2048, 4)).toBe('kernel');
+    } finally {
+      backend.target = own;
+    }
+    x.dispose();
   });
 });
 

@@ -4,7 +4,7 @@
  * ([numSteps*batch, in] x W_ihᵀ, the weight read transposed in place), then a loop runs only the
  * recurrent part step by step.
  */
-import { type Tensor, ShapeError, fmtShape, reshape, scope, slice, stack } from '@tinytape/tensor';
+import { type Tensor, type WebGPUBackend, ShapeError, fmtShape, reshape, scope, slice, stack } from '@tinytape/tensor';
 import { projectFeatures } from '../kernels/feature-projection.ts';
 import { joinFeatures, stackRows } from '../kernels/join.ts';
 import { projectTokens } from '../kernels/token-projection.ts';
@@ -63,7 +63,7 @@ export function recurrentForward(
   c0?: Tensor,
   options: RecurrentForwardOptions = {},
 ): RecurrentResult {
-  const path = recurrencePath(options, x, spec.hiddenSize);
+  const path = recurrencePath(options, x, spec.hiddenSize, GATES[spec.mode]);
   const directions = spec.bidirectional ? 2 : 1;
   checkInputs(spec, weights, x, h0, c0);
   const hN: Tensor[] = [];
@@ -97,7 +97,8 @@ function stackStates(states: Tensor[]): Tensor {
 /**
  * How a layer's recurrence runs over a sequence:
  * - 'kernel': one kernel per layer and direction for all time steps, forward and backward
- *   (sequence-kernel.ts); the default on WebGPU, where every dispatch costs host time, and on the CPU
+ *   (sequence-kernel.ts); the default on WebGPU, where every dispatch costs host time (on a GPU up to
+ *   GPU_KERNEL_MAX_WEIGHTS recurrent weights, see there), and on the CPU
  *   device where its wasm version runs (H a multiple of 4, the sequence's buffers within 512 MiB) and
  *   the sequence has at least 16 rows (steps x batch): one call into wasm per thread and pass.
  * - 'sequence': one tape entry per layer and direction whose forward and backward loop over time
@@ -116,11 +117,30 @@ export type RecurrencePath = 'kernel' | 'sequence' | 'steps';
  */
 const CPU_KERNEL_MIN_ROWS = 16;
 
-/** The path `options` ask for, or the device's default. */
-export function recurrencePath(options: RecurrentForwardOptions, x: Tensor, hidden: number): RecurrencePath {
+/**
+ * Most recurrent weights (G·H², G gate blocks) for which a GPU's default is the kernel path. Its
+ * workgroups, one per batch row, each read all of W_hh at every step, so its GPU time grows with the
+ * weights while the per-step path's matmuls spread each step over the whole GPU. On an H200
+ * (2026-12-04, batch 32, 35 steps, one layer forward and backward; docs/webgpu-h200.md) the kernel
+ * path took 3.6 / 4.7 / 7.0 ms wall at hidden 256 (RNN / GRU / LSTM) against 5.9 / 6.2 / 6.5 for the
+ * per-step one, and in training 1.7-3x its tokens/s; at 512 the RNN was even (5.5 against 5.1 ms),
+ * the GRU and LSTM 1.9x and 3x slower, and at 1,024 and 2,048 every cell 1.8-10x slower. Software
+ * adapters keep the kernel path at every size: their cost is per dispatch.
+ */
+const GPU_KERNEL_MAX_WEIGHTS = 2 ** 18;
+
+/**
+ * The path `options` ask for, or the device's default for a layer of `hidden` units and `gates` gate
+ * blocks (1 RNN, 3 GRU, 4 LSTM).
+ */
+export function recurrencePath(options: RecurrentForwardOptions, x: Tensor, hidden: number, gates = 1): RecurrencePath {
   if (options.path !== undefined) return options.path;
   if (options.fused === false) return 'steps';
-  if (x.device.kind === 'webgpu') return fitsWorkgroup(hidden) ? 'kernel' : 'sequence';
+  if (x.device.kind === 'webgpu') {
+    if (!fitsWorkgroup(hidden)) return 'sequence';
+    const software = (x.device.backend as unknown as WebGPUBackend).target.software;
+    return software || gates * hidden * hidden <= GPU_KERNEL_MAX_WEIGHTS ? 'kernel' : 'sequence';
+  }
   const rows = x.dtype === 'int32' ? x.size : x.shape[0]! * x.shape[1]!; // steps x batch
   return x.device.kind === 'cpu' && rows >= CPU_KERNEL_MIN_ROWS && wasmSequenceAvailable(hidden, rows) ? 'kernel' : 'sequence';
 }
