@@ -119,15 +119,17 @@ describe.each(devices.map((d) => [d.kind, d] as const))('whole-sequence recurren
 });
 
 /**
- * The layout a GPU gets (one batch row per workgroup, up to 256 threads; the weight gradient in 4 row
- * shares), whatever this adapter is: a software adapter would otherwise run only its own. Batches of
- * 1, 3 and 5 leave shares empty or uneven; hidden 300 and 1,030 give 2 and 5 units per thread.
+ * The layout a GPU gets (one batch row per workgroup, up to 256 threads; the weight gradient in 16
+ * row shares), whatever this adapter is: a software adapter would otherwise run only its own. Batches of
+ * 1, 3 and 5 leave shares empty, 18 fills every share and gives two of them a second row; hidden 300
+ * and 1,030 give 2 and 5 units per thread.
  */
 const GPU_LAYOUT: Case[] = [
   ...(['rnn', 'gru', 'lstm'] as Mode[]).map((mode) => ({ mode, numLayers: 2, bidirectional: true, hidden: 40, batch: 5 })),
   ...(['rnn', 'gru', 'lstm'] as Mode[]).map((mode) => ({ mode, numLayers: 1, bidirectional: false, hidden: 300, batch: 3 })),
   { mode: 'rnn', numLayers: 1, bidirectional: true, hidden: 1030, batch: 1, relu: true },
   { mode: 'lstm', numLayers: 1, bidirectional: false, hidden: 6, batch: 1 },
+  { mode: 'gru', numLayers: 1, bidirectional: true, hidden: 12, batch: 18 },
 ];
 
 describe.runIf(devices.some((d) => d.kind === 'webgpu'))('the GPU thread layout on this adapter', () => {

@@ -316,14 +316,15 @@ acc[u] = 0.0;`,
 });
 
 /**
- * Row shares of the weight gradient's sum. On a GPU 4: each thread of a 4×4 block takes every 4th
- * batch row of each step, and the 4 partial blocks meet in workgroup memory. A hidden-256 RNN's dW_hh
- * has only 4,096 blocks, 16 workgroups for a GPU of 132 cores; with 4 shares a training step of the
- * concise RNN 256 took 0.95 instead of 1.24 ms of GPU time on an H200 (2026-12-04, docs/webgpu-h200.md).
- * On a software adapter 1: its two cores are busy with the blocks alone.
+ * Row shares of the weight gradient's sum. On a GPU 16: each thread of a 4×4 block takes every 16th
+ * batch row of each step, and the 16 partial blocks meet in workgroup memory. A hidden-256 RNN's
+ * dW_hh has only 4,096 blocks, 16 workgroups of 256 threads for a GPU of 132 cores; on an H200
+ * (2026-12-04, docs/webgpu-h200.md) a training step of the concise RNN 256 took 1.24 ms of GPU time
+ * with one share, 0.95 with 4, 0.91 with 8 and 0.89 with 16. On a software adapter 1: its two cores
+ * are busy with the blocks alone.
  */
 function weightGradShares(target: WgslTarget): number {
-  return target.software ? 1 : 4;
+  return target.software ? 1 : 16;
 }
 
 /**
@@ -372,7 +373,7 @@ var<workgroup> part: array<f32, PART>;`,
   }
   if (R > 1u) {
     // The shares' partial blocks through workgroup memory (16 floats a thread, then the 4 of db); the
-    // first share adds the others in share order.
+    // first share adds the others in share order. 256 threads x 16 floats fill the 4,096.
     for (var e = 0u; e < 16u; e++) { part[lid * 16u + e] = acc[e]; }
     workgroupBarrier();
     if (share == 0u) {
