@@ -318,7 +318,7 @@ acc[u] = 0.0;`,
 /**
  * Row shares of the weight gradient's sum. On a GPU 16: each thread of a 4×4 block takes every 16th
  * batch row of each step, and the 16 partial blocks meet in workgroup memory. A hidden-256 RNN's
- * dW_hh has only 4,096 blocks, 16 workgroups of 256 threads for a GPU of 132 cores; on an H200
+ * dW_hh has only 4,096 blocks: with one share, 16 workgroups of 256 threads for a GPU of 132 cores. On an H200
  * (2026-12-04, docs/webgpu-h200.md) a training step of the concise RNN 256 took 1.24 ms of GPU time
  * with one share, 0.95 with 4, 0.91 with 8 and 0.89 with 16. On a software adapter 1: its two cores
  * are busy with the blocks alone.
