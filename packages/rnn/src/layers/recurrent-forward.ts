@@ -121,11 +121,12 @@ const CPU_KERNEL_MIN_ROWS = 16;
  * Most recurrent weights (G·H², G gate blocks) for which a GPU's default is the kernel path. Its
  * workgroups, one per batch row, each read all of W_hh at every step, so its GPU time grows with the
  * weights while the per-step path's matmuls spread each step over the whole GPU. On an H200
- * (2026-12-04, batch 32, 35 steps, one layer forward and backward; docs/webgpu-h200.md) the kernel
- * path took 3.6 / 4.7 / 7.0 ms wall at hidden 256 (RNN / GRU / LSTM) against 5.9 / 6.2 / 6.5 for the
- * per-step one, and in training 1.7-3x its tokens/s; at 512 the RNN was even (5.5 against 5.1 ms),
- * the GRU and LSTM 1.9x and 3x slower, and at 1,024 and 2,048 every cell 1.8-10x slower. Software
- * adapters keep the kernel path at every size: their cost is per dispatch.
+ * (2026-12-04, docs/webgpu-h200.md), one layer forward and backward (batch 32, 35 steps) took
+ * 2.7 / 3.8 / 6.5 ms at hidden 256 (RNN / GRU / LSTM) on the kernel path against 6.0 / 6.0 / 6.1 on
+ * the per-step one, and training the concise models at 256 ran at 4.0 / 1.7 / 1.3x the per-step
+ * path's tokens/s; at 512 the RNN was even (5.0 against 5.2 ms), the GRU and LSTM 1.4x and 2.5x
+ * slower, and at 1,024 and 2,048 every cell 1.5-10x slower. Software adapters keep the kernel path
+ * at every size: their cost is per dispatch.
  */
 const GPU_KERNEL_MAX_WEIGHTS = 2 ** 18;
 
