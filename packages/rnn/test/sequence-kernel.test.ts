@@ -132,40 +132,37 @@ const GPU_LAYOUT: Case[] = [
   { mode: 'gru', numLayers: 1, bidirectional: true, hidden: 12, batch: 18 },
 ];
 
-describe.runIf(devices.some((d) => d.kind === 'webgpu'))('the GPU thread layout on this adapter', () => {
+const gpuDevice = devices.find((d) => d.kind === 'webgpu');
+
+/** Runs `fn` with the WebGPU backend tuning its kernels as for a GPU (`software` false) or a software adapter. */
+async function asAdapter<T>(software: boolean, fn: () => T | Promise<T>): Promise<T> {
+  const backend = gpuDevice!.backend as unknown as WebGPUBackend;
+  const own = backend.target;
+  backend.target = { ...own, software };
+  try {
+    return await fn();
+  } finally {
+    backend.target = own;
+  }
+}
+
+describe.runIf(gpuDevice !== undefined)('the GPU thread layout on this adapter', () => {
   it.each(GPU_LAYOUT.map((c) => [label(c), c] as const))('%s: the kernel path equals the sequence op', async (_l, c) => {
-    const device = devices.find((d) => d.kind === 'webgpu')!;
-    const backend = device.backend as unknown as WebGPUBackend;
-    const own = backend.target;
-    const sequence = await run(device, c, 'sequence', 3);
-    backend.target = { ...own, software: false };
-    try {
-      const kernel = await run(device, c, 'kernel', 3);
-      expectAgree(kernel.values, sequence.values);
-      expectAgree(kernel.grads, sequence.grads);
-    } finally {
-      backend.target = own;
-    }
+    const sequence = await run(gpuDevice!, c, 'sequence', 3);
+    const kernel = await asAdapter(false, () => run(gpuDevice!, c, 'kernel', 3));
+    expectAgree(kernel.values, sequence.values);
+    expectAgree(kernel.grads, sequence.grads);
   });
 });
 
-describe.runIf(devices.some((d) => d.kind === 'webgpu'))('the default path on WebGPU', () => {
-  it('is the kernel on a GPU up to 2^18 recurrent weights (G·H²), and on a software adapter at any size', () => {
-    const device = devices.find((d) => d.kind === 'webgpu')!;
-    const backend = device.backend as unknown as WebGPUBackend;
-    const own = backend.target;
-    const x = uniform([35, 2, 4], -1, 1, { device });
-    const paths = (sizes: [number, number][]) => sizes.map(([hidden, gates]) => recurrencePath({}, x, hidden, gates));
+describe.runIf(gpuDevice !== undefined)('the default path on WebGPU', () => {
+  it('is the kernel on a GPU up to 2^18 recurrent weights (G·H²), and on a software adapter at any size', async () => {
+    const x = uniform([35, 2, 4], -1, 1, { device: gpuDevice! });
     const sizes: [number, number][] = [[256, 1], [256, 3], [256, 4], [512, 1], [512, 3], [300, 4], [1024, 1], [2048, 4], [4097, 1]];
-    try {
-      backend.target = { ...own, software: false };
-      expect(paths(sizes)).toEqual(['kernel', 'kernel', 'kernel', 'kernel', 'sequence', 'sequence', 'sequence', 'sequence', 'sequence']);
-      backend.target = { ...own, software: true };
-      expect(paths(sizes)).toEqual([...Array(8).fill('kernel'), 'sequence']);
-      expect(recurrencePath({ path: 'kernel' }, x, 2048, 4)).toBe('kernel');
-    } finally {
-      backend.target = own;
-    }
+    const paths = () => sizes.map(([hidden, gates]) => recurrencePath({}, x, hidden, gates));
+    expect(await asAdapter(false, paths)).toEqual(['kernel', 'kernel', 'kernel', 'kernel', 'sequence', 'sequence', 'sequence', 'sequence', 'sequence']);
+    expect(await asAdapter(true, paths)).toEqual([...Array(8).fill('kernel'), 'sequence']);
+    expect(await asAdapter(false, () => recurrencePath({ path: 'kernel' }, x, 2048, 4))).toBe('kernel');
     x.dispose();
   });
 });
