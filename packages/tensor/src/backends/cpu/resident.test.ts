@@ -69,6 +69,24 @@ describe('resident right operands', () => {
     }
   });
 
+  it('a weight written between rounds of both layouts is repacked at its next use in each', () => {
+    const A = random(M * K, 31);
+    const B = random(K * N, 32);
+    const C = new Float32Array(M * N);
+    for (let round = 0; round < 4; round++) {
+      const want = [reference(A, B, false), reference(A, B, true)];
+      for (const transB of [false, true]) {
+        for (let use = 0; use < 3; use++) {
+          expect(wasmMatmul(A, B, C, params(transB))).toBe(true);
+          expectClose(C, want[Number(transB)]!);
+        }
+      }
+      // The optimizer's update: new values, marked as a backend write would mark them.
+      B.set(random(K * N, 40 + round));
+      markWritten(B);
+    }
+  });
+
   it('a B used once is not kept: its next use copies the values it has then', () => {
     const A = random(M * K, 11);
     const B = random(K * N, 12);

@@ -41,25 +41,42 @@ interface ResidentCopy {
   readonly version: number;
 }
 
-/** Resident copies by array, then by instance (each instance has its own memory). */
-const resident = new WeakMap<Float32Array, Map<ResidentArea, ResidentCopy>>();
+/** Resident copies by array, then by instance (each instance has its own memory), then by layout. */
+const resident = new WeakMap<Float32Array, Map<ResidentArea, Map<string, ResidentCopy>>>();
 
 /**
  * Where B (in `layout`) lives in this instance's resident area: the float offset of a valid copy
- * (`reused`), a newly reserved offset the caller must fill (second use of unchanged values), or -1
- * (first use, or the first since B was written: the caller copies B into scratch as usual, and the use
- * is remembered).
+ * (`reused`), an offset the caller must fill (`reused` false), or -1 (the caller copies B into
+ * scratch as usual, and the use is remembered).
+ *
+ * A B is kept once it proves to be a weight: its second use with unchanged values. From then on a
+ * write to it (the optimizer's update) refills its slot at its next use, so a weight costs one
+ * packing per update and layout rather than two. Each layout has its own copy: W_hh is packed as it
+ * is for H·W_hh and transposed for dZ·W_hhᵀ, and with one copy per array the two evicted each
+ * other twice a step (the transposed packing is a JavaScript loop, about 0.3 ms at [512,512]).
  */
 export function residentSlot(kern: ResidentArea, B: Float32Array, layout: string, floats: number): { offset: number; reused: boolean } {
-  let copies = resident.get(B);
-  if (copies === undefined) resident.set(B, (copies = new Map()));
-  const copy = copies.get(kern);
+  let areas = resident.get(B);
+  if (areas === undefined) resident.set(B, (areas = new Map()));
+  let copies = areas.get(kern);
+  if (copies === undefined) areas.set(kern, (copies = new Map()));
+  const copy = copies.get(layout);
   const version = versionOf(B);
-  if (copy === undefined || copy.layout !== layout || copy.version !== version) {
-    copies.set(kern, { layout, offset: -1, generation: kern.residentGeneration, version });
+  if (copy === undefined) {
+    copies.set(layout, { layout, offset: -1, generation: kern.residentGeneration, version });
     return { offset: -1, reused: false };
   }
-  if (copy.offset >= 0 && copy.generation === kern.residentGeneration) return { offset: copy.offset, reused: true };
+  const slotted = copy.offset >= 0 && copy.generation === kern.residentGeneration;
+  if (slotted) {
+    if (copy.version !== version) copies.set(layout, { ...copy, version }); // refilled by the caller
+    return { offset: copy.offset, reused: copy.version === version };
+  }
+  // No current slot: reserve one for a second use of the same values, or for a B that held one before
+  // (a weight whose slot went with an older generation); otherwise remember this use.
+  if (copy.version !== version && copy.offset < 0) {
+    copies.set(layout, { layout, offset: -1, generation: kern.residentGeneration, version });
+    return { offset: -1, reused: false };
+  }
   const size = roundUp4(floats + 4);
   if (kern.residentTop + size > RESIDENT_FLOATS) {
     kern.residentGeneration++;
@@ -67,6 +84,6 @@ export function residentSlot(kern: ResidentArea, B: Float32Array, layout: string
   }
   const offset = kern.residentTop;
   kern.residentTop += size;
-  copies.set(kern, { layout, offset, generation: kern.residentGeneration, version });
+  copies.set(layout, { layout, offset, generation: kern.residentGeneration, version });
   return { offset, reused: false };
 }
