@@ -33,7 +33,8 @@ function random(n: number, scale = 1): Float32Array {
 function runWith<P extends KernelParams>(kernel: HostKernel<P>, inputs: Float32Array[], sizes: number[], params: P): Float32Array[] {
   const outputs = sizes.map((n) => new Float32Array(n).fill(Number.NaN));
   const args: HostKernelArgs<P> = {
-    inputs: inputs.map((x) => x.slice()), ints: [], updates: [], outputs, sizes, params, unary: () => { throw new Error('unused'); },
+    inputs: inputs.map((x) => x.slice()), ints: [], updates: [], outputs, sizes, params,
+    unary: () => { throw new Error('unused'); }, axpy: () => { throw new Error('unused'); },
   };
   kernel(args);
   return outputs;

@@ -47,6 +47,12 @@ export interface HostKernelArgs<P extends KernelParams> {
    * exactly the float32 values the backend's separate ops give (vectorised on `wasm`).
    */
   unary(op: UnaryOp, x: Float32Array, out: Float32Array, size: number): void;
+  /**
+   * The backend's own axpy kernel: y[i] += alpha·x[i] for i < size, rounded once to float32, exactly
+   * as `Tensor.axpy_` gives it (vectorised on `wasm`). An optimizer's update through it matches the
+   * separate ops bit for bit.
+   */
+  axpy(y: Float32Array, x: Float32Array, alpha: number, size: number): void;
 }
 
 /** A host implementation of a kernel. */

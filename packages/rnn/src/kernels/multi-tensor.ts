@@ -96,16 +96,23 @@ function variants(make: (count: number) => CustomKernel<KernelParams>): (count: 
 
 // ---------------------------------------------------------------- host versions
 
+/**
+ * sum + Σ fround(g[i]²) for i < n, in order, in doubles. The rounding is square()'s, which stored the
+ * square as float32 before sum() read it. A function of its own, so that its loop is compiled once for
+ * every tensor and call rather than inside each kernel's closure.
+ */
+function addSquares(sum: number, g: Float32Array, n: number): number {
+  for (let i = 0; i < n; i++) sum += Math.fround(g[i]! * g[i]!);
+  return sum;
+}
+
 /** partials[0] = Σ over the gradients of fround(g²) (and the carried partials first), in doubles. */
 function squaresHost(count: number, carried: boolean): HostKernel<KernelParams> {
   return ({ inputs, outputs: [partials], params }) => {
     let sum = 0;
     if (carried) for (let k = 0; k < PARTIAL_SLOTS; k++) sum += inputs[0]![k]!;
     for (let j = 0; j < count; j++) {
-      const g = inputs[carried ? j + 1 : j]!;
-      const n = params[`size${j}`]!;
-      // fround: the square is rounded to float32 first, as square() stored it before sum() read it.
-      for (let i = 0; i < n; i++) sum += Math.fround(g[i]! * g[i]!);
+      sum = addSquares(sum, inputs[carried ? j + 1 : j]!, params[`size${j}`]!);
     }
     partials!.fill(0, 0, PARTIAL_SLOTS);
     partials![0] = sum;
@@ -138,14 +145,19 @@ function clipHost(count: number, withNorm: boolean): HostKernel<KernelParams> {
   };
 }
 
-/** p ← p + alpha·g rounded once (the axpy kernel's expression), then g ← 0; updates are p0, g0, p1, g1, ... */
+/**
+ * p ← p + alpha·g rounded once, through the backend's own axpy (vectorised on the wasm backend: the
+ * scratch RNN 512's 290 K parameters took 0.66 -> 0.26 ms a step, --profile over 12 epochs), then
+ * g ← 0; updates are p0, g0, p1, g1, ...
+ */
 function sgdHost(count: number): HostKernel<KernelParams> {
-  return ({ updates, params }) => {
+  return ({ updates, params, axpy }) => {
     const alpha = params.alpha!;
     for (let j = 0; j < count; j++) {
-      const [p, g] = [updates[2 * j]!, updates[2 * j + 1]!];
+      const p = updates[2 * j]!;
+      const g = updates[2 * j + 1]!;
       const n = params[`size${j}`]!;
-      for (let i = 0; i < n; i++) p[i] = p[i]! + alpha * g[i]!;
+      axpy(p, g, alpha, n);
       g.fill(0, 0, n);
     }
   };

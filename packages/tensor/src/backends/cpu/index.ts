@@ -137,9 +137,9 @@ export function createWasmBackend(): Backend {
       crossEntropyBackward(f32(logits), i32(targets), f32(gradOut), f32(out), rows, cols),
     cast: (x, out, size, from, to) => cast(any(x), any(out), size, from, to),
     // A custom kernel's own wasm version when it has one, else its reference loop; either way with
-    // this backend's unary kernel, so it gets the same σ and tanh as the separate ops.
+    // this backend's unary and axpy kernels, so it gets the same σ, tanh and updates as the separate ops.
     runKernel: (kernel, inputs, outputs, sizes, params) =>
-      (kernel.wasm ?? kernel.reference)(hostKernelArgs(kernel, inputs, outputs, sizes, params, unary)),
+      (kernel.wasm ?? kernel.reference)(hostKernelArgs(kernel, inputs, outputs, sizes, params, unary, axpy)),
   };
 
   return {

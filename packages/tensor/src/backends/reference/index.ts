@@ -38,7 +38,7 @@ export function readAs(buf: TypedArray, dtype: DType, size: number): TypedArray 
 /** The arguments a host implementation of a custom kernel receives on a CPU backend. */
 export function hostKernelArgs<P extends KernelParams>(
   kernel: CustomKernel<P>, inputs: BackendBuffer[], written: BackendBuffer[], sizes: number[], params: P,
-  unaryKernel: HostKernelArgs<P>['unary'],
+  unaryKernel: HostKernelArgs<P>['unary'], axpyKernel: HostKernelArgs<P>['axpy'],
 ): HostKernelArgs<P> {
   // `written` holds the updated buffers first, then the outputs (ops/custom.ts).
   const updated = kernel.updates?.length ?? 0;
@@ -51,6 +51,7 @@ export function hostKernelArgs<P extends KernelParams>(
     sizes: sizes.slice(updated),
     params,
     unary: unaryKernel,
+    axpy: axpyKernel,
   };
 }
 
@@ -98,6 +99,6 @@ export function createReferenceBackend(): Backend {
     crossEntropyBackward: (logits, targets, gradOut, out, rows, cols) =>
       crossEntropyBackward(f32(logits), i32(targets), f32(gradOut), f32(out), rows, cols),
     cast: (x, out, size, from, to) => cast(any(x), any(out), size, from, to),
-    runKernel: (kernel, inputs, outputs, sizes, params) => kernel.reference(hostKernelArgs(kernel, inputs, outputs, sizes, params, unary)),
+    runKernel: (kernel, inputs, outputs, sizes, params) => kernel.reference(hostKernelArgs(kernel, inputs, outputs, sizes, params, unary, axpy)),
   };
 }
