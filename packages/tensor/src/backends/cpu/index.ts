@@ -8,6 +8,7 @@ import { matmul as referenceMatmul } from '../reference/matmul.ts';
 import { binary } from './binary.ts';
 import { markWritten } from './buffer-versions.ts';
 import { copy } from './copy.ts';
+import { oneHotRowsMatmul } from './one-hot-rows.ts';
 import { axpy, unary } from './elementwise.ts';
 import { argmax, reduce } from './reduce.ts';
 import { crossEntropy, crossEntropyBackward, softmax } from './softmax.ts';
@@ -120,9 +121,11 @@ export function createWasmBackend(): Backend {
     // a's strides are its contiguous strides, which is all `binary` needs to write its output over a.
     binaryInPlace: (op, a, b, layout) => binary(op, f32(a), f32(b), f32(a), layout),
     axpy: (y, x, alpha, size) => axpy(f32(y), f32(x), alpha, size),
-    // WebAssembly SIMD kernels (wasm/) when the engine has SIMD and the product is big enough to repay
-    // copying the operands into wasm memory; otherwise the reference triple loop.
+    // Row copies for an A of one-hot rows (one-hot-rows.ts); else WebAssembly SIMD kernels (wasm/)
+    // when the engine has SIMD and the product is big enough to repay copying the operands into wasm
+    // memory; otherwise the reference triple loop.
     matmul(a, b, out, p) {
+      if (oneHotRowsMatmul(f32(a), f32(b), f32(out), p)) return;
       if (!tryWasmMatmul(f32(a), f32(b), f32(out), p)) referenceMatmul(f32(a), f32(b), f32(out), p);
     },
     reduce: (op, x, out, p) => reduce(op, f32(x), f32(out), p),

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import type { MatmulParams } from '../../backend.ts';
+import { matmul as referenceMatmul } from '../reference/matmul.ts';
+import { markWritten } from './buffer-versions.ts';
+import { oneHotRowsMatmul } from './one-hot-rows.ts';
+import { wasmMatmul } from './wasm/wasm-matmul.ts';
+
+// The one-hot rows path must give what the reference triple loop and the wasm kernels give, bit for
+// bit (Object.is per element, so −0 and +0 differ), and must turn away every product it cannot do so.
+
+function random(n: number, seed: number): Float32Array {
+  let s = seed;
+  return Float32Array.from({ length: n }, () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5);
+}
+
+/** m one-hot rows of width k: row i has `value(i)` at column (7i mod k), and rows in `zero` are all zero. */
+function oneHot(m: number, k: number, value: (i: number) => number, zero: number[] = []): Float32Array {
+  const A = new Float32Array(m * k);
+  for (let i = 0; i < m; i++) if (!zero.includes(i)) A[i * k + ((7 * i) % k)] = value(i);
+  return A;
+}
+
+const params = (m: number, k: number, n: number, transB = false, accumulate = false): MatmulParams =>
+  ({ batch: 1, m, k, n, transA: false, transB, aBatchStride: 0, bBatchStride: 0, accumulate });
+
+function expectSameBits(got: Float32Array, want: Float32Array): void {
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < want.length; i++) {
+    if (!Object.is(got[i], want[i])) expect.fail(`element ${i}: ${got[i]} against ${want[i]}`);
+  }
+}
+
+describe('matmul of one-hot rows as row copies', () => {
+  const cases: [string, (i: number) => number, number[]][] = [
+    ['ones (one-hot tokens)', () => 1, []],
+    ['other values, and zero rows', (i) => (i % 3) - 1.75, [0, 5]],
+    ['every row zero (a zero state)', () => 1, Array.from({ length: 32 }, (_, i) => i)],
+  ];
+  describe.each(cases)('%s', (_name, value, zero) => {
+    it.each([
+      [false, false, false], [true, false, false], [false, true, false], [true, true, false],
+      [false, false, true], [true, false, true], [false, true, true], [true, true, true],
+    ])('transB %s, accumulate %s, a −0 in B %s: the same bits as the reference and the wasm kernels', (transB, accumulate, negativeZero) => {
+      const [m, k, n] = [32, 28, 44];
+      const A = oneHot(m, k, value, zero);
+      const B = random(k * n, 3);
+      // A −0 in B: the sums from +0 give +0 there, so rows are not copied as they are. Untransposed,
+      // B[5] lies in row 0, which rows 0, 4, 8, ... of A select.
+      if (negativeZero) B[5] = -0;
+      const start = random(m * n, 4);
+      const got = start.slice();
+      expect(oneHotRowsMatmul(A, B, got, params(m, k, n, transB, accumulate))).toBe(true);
+      const want = start.slice();
+      referenceMatmul(A, B, want, params(m, k, n, transB, accumulate));
+      expectSameBits(got, want);
+      const wasm = start.slice();
+      expect(wasmMatmul(A, B, wasm, params(m, k, n, transB, accumulate))).toBe(true);
+      expectSameBits(got, wasm);
+    });
+  });
+
+  it('turns away a dense A, a transposed A and a batch, writing nothing', () => {
+    const B = random(28 * 16, 5);
+    const C = new Float32Array(32 * 16).fill(7);
+    const A = oneHot(32, 28, () => 1);
+    A[28 * 9 + 3] = 0.5; // row 9 has two nonzeros
+    expect(oneHotRowsMatmul(A, B, C, params(32, 28, 16))).toBe(false);
+    const clean = oneHot(32, 28, () => 1);
+    expect(oneHotRowsMatmul(clean, B, C, { ...params(28, 32, 16), transA: true })).toBe(false);
+    expect(oneHotRowsMatmul(clean, B, C, { ...params(16, 28, 16), batch: 2, aBatchStride: 16 * 28, bBatchStride: 0 })).toBe(false);
+    expect(C.every((x) => x === 7)).toBe(true);
+  });
+
+  it.each([NaN, Infinity, -Infinity])('leaves a B holding %s to the kernels, whose 0·x poisons its column', (bad) => {
+    const A = oneHot(8, 12, () => 1);
+    const B = random(12 * 8, 6);
+    const C = new Float32Array(8 * 8);
+    expect(oneHotRowsMatmul(A, B, C, params(8, 12, 8))).toBe(true);
+    B[12 * 8 - 1] = bad; // row 11, column 7: a row no token selects
+    markWritten(B); // as any backend write would
+    expect(oneHotRowsMatmul(A, B, C, params(8, 12, 8))).toBe(false);
+    const want = new Float32Array(8 * 8);
+    referenceMatmul(A, B, want, params(8, 12, 8));
+    expect(Number.isNaN(want[7])).toBe(true); // what the path must not hide
+  });
+});
