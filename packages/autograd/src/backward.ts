@@ -60,12 +60,14 @@ export function backward(output: Tensor, opts: BackwardOptions = {}): void {
 function propagate(entry: TapeEntry, g: Tensor, sums: GradientSums): void {
   const rule = gradientRule(entry.op);
   if (rule === undefined) throw new StateError(`backward: no gradient registered for op '${entry.op}'`);
-  [...entry.inputs, entry.output].forEach((t, k) => {
+  const { inputs, output, versions } = entry;
+  for (let k = 0; k <= inputs.length; k++) {
+    const t = k < inputs.length ? inputs[k]! : output;
     if (t.isDisposed) throw new StateError(`backward: an input of '${entry.op}' (${fmtShape(t.shape)}) was disposed before backward`);
-    if (t.storage.version !== entry.versions[k]) {
+    if (t.storage.version !== versions[k]) {
       throw new StateError(`backward: a tensor ${fmtShape(t.shape)} that '${entry.op}' needs was modified in place after the op ran`);
     }
-  });
+  }
   // Temporaries of the rule are released at once; only the input gradients survive the scope.
   const inputGrads = scope(() => rule(g, entry) as Keepable) as ReturnType<typeof rule>;
   const seen = new Set<Tensor>();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Generator, matmul, memory, uniform } from '@tinytape/tensor';
-import { DeferredProducts } from './deferred-products.ts';
+import { DeferredProducts, RowStacks } from './deferred-products.ts';
 
 describe('DeferredProducts', () => {
   it('evaluates Σ xᵢᵀ·yᵢ as one product over the stacked rows and releases every term', async () => {
@@ -33,5 +33,34 @@ describe('DeferredProducts', () => {
     expect(terms.count).toBe(0);
     expect(() => terms.evaluate()).toThrow(/nothing to evaluate/);
     expect(memory().liveTensors).toBe(before + 4); // the four operands made here, not the views
+  });
+
+  it('shares one stack between two sums over the same rows, and frees it with the cache', async () => {
+    const g = new Generator(5);
+    const hs = [3, 3, 3].map((r) => uniform([r, 4], -1, 1, { generator: g }));
+    const xs = [3, 3, 3].map((r) => uniform([r, 2], -1, 1, { generator: g }));
+    const dz = [3, 3, 3].map((r) => uniform([r, 5], -1, 1, { generator: g }));
+    const before = memory().liveTensors;
+    const stacks = new RowStacks();
+    const [wide, narrow] = [new DeferredProducts(), new DeferredProducts()];
+    hs.forEach((h, i) => wide.add(h, dz[i]!));
+    xs.forEach((x, i) => narrow.add(x, dz[i]!));
+    const stacked = stacks.of(dz);
+    const handles = dz.map((t) => t.view(t.shape)); // other handles, the same buffers
+    expect(stacks.of(handles)).toBe(stacked);
+    for (const t of handles) t.dispose();
+    const [a, b] = [wide.evaluate(stacks), narrow.evaluate(stacks)];
+    // The same sums as without the cache, bit for bit (the same product over the same rows).
+    hs.forEach((h, i) => wide.add(h, dz[i]!));
+    xs.forEach((x, i) => narrow.add(x, dz[i]!));
+    const [a2, b2] = [wide.evaluate(), narrow.evaluate()];
+    expect(Array.from(await a.toArray())).toEqual(Array.from(await a2.toArray()));
+    expect(Array.from(await b.toArray())).toEqual(Array.from(await b2.toArray()));
+    // A part written since is stacked again.
+    dz[1]!.mul_(2);
+    expect(stacks.of(dz)).not.toBe(stacked);
+    stacks.dispose();
+    for (const t of [a, b, a2, b2]) t.dispose();
+    expect(memory().liveTensors).toBe(before);
   });
 });

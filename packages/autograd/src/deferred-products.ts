@@ -43,14 +43,18 @@ export class DeferredProducts {
     this.rows += x.shape[0]!;
   }
 
-  /** The sum of the terms as one product, [m, n]; releases the terms and empties this collection. */
-  evaluate(): Tensor {
+  /**
+   * The sum of the terms as one product, [m, n]; releases the terms and empties this collection. With
+   * `stacks`, the stacked rows come from (and stay with) that cache, shared with other leaves' sums.
+   */
+  evaluate(stacks?: RowStacks): Tensor {
     if (this.xs.length === 0) throw new Error('deferred products: nothing to evaluate');
     const xs = this.xs.splice(0);
     const ys = this.ys.splice(0);
     this.rows = 0;
     try {
       if (xs.length === 1) return matmul(xs[0]!, ys[0]!, { transA: true });
+      if (stacks !== undefined) return matmul(stacks.of(xs), stacks.of(ys), { transA: true });
       const x = concat(xs, 0);
       const y = concat(ys, 0);
       try {
@@ -68,5 +72,37 @@ export class DeferredProducts {
   dispose(): void {
     for (const t of [...this.xs.splice(0), ...this.ys.splice(0)]) t.dispose();
     this.rows = 0;
+  }
+}
+
+/**
+ * Stacked rows shared by the deferred sums of one backward. Two weights often stack the same terms: in
+ * d2l's scratch RNN the gradients dZₜ of the pre-activations are the rows of both W_hh's sum Σ Hₜ₋₁ᵀ·dZₜ
+ * and W_xh's Σ Xₜᵀ·dZₜ. The second asks for the same buffers, unchanged, in the same order, and gets the
+ * first stack again instead of a second copy of every row (35 copies of [32,512] a step at hidden 512).
+ */
+export class RowStacks {
+  private readonly stacks: { parts: Tensor[]; versions: number[]; stacked: Tensor }[] = [];
+
+  /** `parts` concatenated along rows, made once for the same parts; the tensor belongs to this cache. */
+  of(parts: Tensor[]): Tensor {
+    const versions = parts.map((t) => t.storage.version);
+    const same = (entry: { parts: Tensor[]; versions: number[] }): boolean =>
+      entry.parts.length === parts.length &&
+      entry.parts.every((t, i) => t.storage === parts[i]!.storage && t.shape[0] === parts[i]!.shape[0] && entry.versions[i] === versions[i]);
+    const found = this.stacks.find(same);
+    if (found !== undefined) return found.stacked;
+    const stacked = keep(concat(parts, 0));
+    // Holding views keeps the parts' buffers (and so their identity) alive until dispose.
+    this.stacks.push({ parts: parts.map((t) => keep(t.view(t.shape))), versions, stacked });
+    return stacked;
+  }
+
+  /** Frees every stack and the views it kept. */
+  dispose(): void {
+    for (const { parts, stacked } of this.stacks.splice(0)) {
+      for (const t of parts) t.dispose();
+      stacked.dispose();
+    }
   }
 }

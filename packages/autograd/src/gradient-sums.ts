@@ -13,7 +13,7 @@
  *   near the kernels' peak where each small product alone is bound by memory traffic.
  */
 import { type Tensor, add, keep, matmulAccumulate_ } from '@tinytape/tensor';
-import { DEFER_FLUSH_ROWS, DEFER_MAX_ROWS, DeferredProducts } from './deferred-products.ts';
+import { DEFER_FLUSH_ROWS, DEFER_MAX_ROWS, DeferredProducts, RowStacks } from './deferred-products.ts';
 import { ProductGradient } from './grads/product.ts';
 import { producer } from './tape.ts';
 
@@ -45,7 +45,12 @@ export class GradientSums {
 
   /** The sums of tensors no op produced (leaves), every deferred product included; empties this. */
   finish(): [Tensor, Tensor][] {
-    for (const [leaf, terms] of this.deferred) if (terms.count > 0) this.addTensor(leaf, terms.evaluate());
+    const stacks = new RowStacks();
+    try {
+      for (const [leaf, terms] of this.deferred) if (terms.count > 0) this.addTensor(leaf, terms.evaluate(stacks));
+    } finally {
+      stacks.dispose();
+    }
     this.deferred.clear();
     const leaves: [Tensor, Tensor][] = [];
     for (const [t, g] of this.sums) {

@@ -23,19 +23,26 @@ const references = new Map<Tensor, number>();
 const adopted = new Set<Tensor>();
 let counter = 0;
 
-function tensorsOf(entry: OpRecord): Set<Tensor> {
-  return new Set([...entry.inputs, entry.output]);
+/**
+ * The entry's tensors, each once: its inputs (x once in mul(x, x)) and its output. Written as loops
+ * because it runs twice for every op of a training step (when recorded and when released).
+ */
+function tensorsOf(entry: OpRecord): Tensor[] {
+  const { inputs, output } = entry;
+  const distinct: Tensor[] = [];
+  for (const t of inputs) if (t !== output && !distinct.includes(t)) distinct.push(t);
+  distinct.push(output);
+  return distinct;
 }
 
 function record(r: OpRecord): void {
-  const entry: TapeEntry = {
-    ...r,
-    index: counter++,
-    versions: [...r.inputs, r.output].map((t) => t.storage.version),
-    depth: engine.scopes.length,
-  };
+  const { op, inputs, output, attrs } = r;
+  const versions: number[] = [];
+  for (const t of inputs) versions.push(t.storage.version);
+  versions.push(output.storage.version);
+  const entry: TapeEntry = { op, inputs, output, attrs, index: counter++, versions, depth: engine.scopes.length };
   tape.push(entry);
-  producer.set(r.output, entry);
+  producer.set(output, entry);
   for (const t of tensorsOf(entry)) references.set(t, (references.get(t) ?? 0) + 1);
 }
 
