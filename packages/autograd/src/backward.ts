@@ -70,7 +70,7 @@ function propagate(entry: TapeEntry, g: Tensor, sums: GradientSums): void {
   }
   // Temporaries of the rule are released at once; only the input gradients survive the scope.
   const inputGrads = scope(() => rule(g, entry) as Keepable) as ReturnType<typeof rule>;
-  const seen = new Set<Tensor>();
+  const seen: Tensor[] = []; // an op has a few inputs: a list is cheaper than a Set per op
   entry.inputs.forEach((input, k) => {
     const result = inputGrads[k] ?? null;
     if (result === null) return;
@@ -88,8 +88,8 @@ function propagate(entry: TapeEntry, g: Tensor, sums: GradientSums): void {
       );
     }
     // Each sum owns its own tensor object, so a gradient passed through unchanged becomes a view.
-    const gi = result === g || seen.has(result) ? result.view(result.shape) : result;
-    seen.add(gi);
+    const gi = result === g || seen.includes(result) ? result.view(result.shape) : result;
+    seen.push(gi);
     sums.add(input, gi);
   });
 }

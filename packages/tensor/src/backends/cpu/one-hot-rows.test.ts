@@ -34,7 +34,7 @@ describe('matmul of one-hot rows as row copies', () => {
   const cases: [string, (i: number) => number, number[]][] = [
     ['ones (one-hot tokens)', () => 1, []],
     ['other values, and zero rows', (i) => (i % 3) - 1.75, [0, 5]],
-    ['every row zero (a zero state)', () => 1, Array.from({ length: 32 }, (_, i) => i)],
+    ['every row zero but one', () => 1, Array.from({ length: 31 }, (_, i) => i + 1)],
   ];
   describe.each(cases)('%s', (_name, value, zero) => {
     it.each([
@@ -59,7 +59,7 @@ describe('matmul of one-hot rows as row copies', () => {
     });
   });
 
-  it('turns away a dense A, a transposed A and a batch, writing nothing', () => {
+  it('turns away a dense A, a transposed A, a batch and an all-zero A, writing nothing', () => {
     const B = random(28 * 16, 5);
     const C = new Float32Array(32 * 16).fill(7);
     const A = oneHot(32, 28, () => 1);
@@ -68,6 +68,7 @@ describe('matmul of one-hot rows as row copies', () => {
     const clean = oneHot(32, 28, () => 1);
     expect(oneHotRowsMatmul(clean, B, C, { ...params(28, 32, 16), transA: true })).toBe(false);
     expect(oneHotRowsMatmul(clean, B, C, { ...params(16, 28, 16), batch: 2, aBatchStride: 16 * 28, bBatchStride: 0 })).toBe(false);
+    expect(oneHotRowsMatmul(new Float32Array(32 * 28), B, C, params(32, 28, 16))).toBe(false); // all zero: a zero state
     expect(C.every((x) => x === 7)).toBe(true);
   });
 

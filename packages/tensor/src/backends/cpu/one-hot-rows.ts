@@ -1,10 +1,10 @@
 import type { MatmulParams } from '../../backend.ts';
 import { versionOf } from './buffer-versions.ts';
 
-// Products whose left operand has at most one nonzero per row: a time step of one-hot encoded tokens
-// times the input weight (d2l's X·W_xh in the scratch models, [32,28]·[28,512] once per time step),
-// or an all-zero state (H₀·W_hh). Row i of the product is then a·(row q of B), or zeros: a row copy
-// instead of k multiply-adds per element. The scratch RNN 512 spent about 40 µs a time step on X·W_xh
+// Products whose left operand has at most one nonzero per row, one at least: a time step of one-hot
+// encoded tokens times the input weight (d2l's X·W_xh in the scratch models, [32,28]·[28,512] once per
+// time step). Row i of the product is then a·(row q of B), or zeros: a row copy instead of k
+// multiply-adds per element. The scratch RNN 512 spent about 40 µs a time step on X·W_xh
 // through the wasm matmul (a call, the copies in and out, 28-long dot products).
 //
 // The result is the one every other path gives, bit for bit: the kernels sum a + 0·b + ... from +0, so
@@ -49,6 +49,7 @@ export function oneHotRowsMatmul(A: Float32Array, B: Float32Array, C: Float32Arr
   const { m, k, n, transB } = p;
   if (p.transA || p.batch !== 1 || m === 0 || n === 0 || k === 0) return false;
   if (columns.length < m) columns = new Int32Array(m);
+  let hot = false;
   for (let i = 0; i < m; i++) {
     let column = -1;
     const row = i * k;
@@ -59,7 +60,11 @@ export function oneHotRowsMatmul(A: Float32Array, B: Float32Array, C: Float32Arr
       }
     }
     columns[i] = column;
+    hot ||= column >= 0;
   }
+  // An all-zero A (a zero state, H₀·W_hh) is left to the kernels: its rows are no copies to save, and
+  // scanning a large B (all of W_hh, after each update) would cost more than the product.
+  if (!hot) return false;
   const contents = contentsOf(B, k * n);
   if (contents === 'nonFinite') return false;
 
