@@ -12,7 +12,7 @@ import { oneHotRowsMatmul } from './one-hot-rows.ts';
 import { axpy, unary } from './elementwise.ts';
 import { argmax, reduce } from './reduce.ts';
 import { crossEntropy, crossEntropyBackward, softmax } from './softmax.ts';
-import { tryWasmMatmul } from './wasm/wasm-matmul.ts';
+import { sharedHeapAlloc, sharedHeapRelease, tryWasmMatmul } from './wasm/wasm-matmul.ts';
 
 // A CPU buffer is the typed array itself, exactly `size` elements long. The front end has already
 // checked every dtype, so these casts only restate what the handle is; no kernel re-validates.
@@ -145,14 +145,22 @@ export function createWasmBackend(): Backend {
       (kernel.wasm ?? kernel.reference)(hostKernelArgs(kernel, inputs, outputs, sizes, params, unary, axpy)),
   };
 
+  // A new float32 buffer in the wasm heap where it can be (wasm/heap.ts: the matmul then reads and
+  // writes it in place), else a plain array.
+  const fresh = (size: number, dtype: DType, zero: boolean): TypedArray => {
+    const heap = dtype === 'float32' ? sharedHeapAlloc(size, zero) : null;
+    if (heap === null) return typedArrayFor(dtype, size);
+    markWritten(heap);
+    return heap;
+  };
+
   return {
     name: 'wasm',
 
-    alloc: (size, dtype, overwritten = false) => track(fromPool(size, dtype, !overwritten) ?? typedArrayFor(dtype, size)),
+    alloc: (size, dtype, overwritten = false) => track(fromPool(size, dtype, !overwritten) ?? fresh(size, dtype, !overwritten)),
     // Uploads come from the pool too: freed uploads (each batch's X and Y) would otherwise pile up in it.
     upload(data) {
-      const buf = fromPool(data.length, dtypeOf(data), false);
-      if (buf === undefined) return track(data.slice());
+      const buf = fromPool(data.length, dtypeOf(data), false) ?? fresh(data.length, dtypeOf(data), false);
       buf.set(data);
       return track(buf);
     },
@@ -170,11 +178,14 @@ export function createWasmBackend(): Backend {
         else list.push(typed);
         pooledBuffers++;
         pooledBytes += bytes;
+      } else if (typed instanceof Float32Array) {
+        sharedHeapRelease(typed); // past the pool's cap, a heap buffer goes back to the heap
       }
     },
     flush() {},
     memory: (): BackendMemory => ({ liveBuffers, liveBytes, pooledBuffers, pooledBytes }),
     destroy() {
+      for (const list of pool.values()) for (const buf of list) if (buf instanceof Float32Array) sharedHeapRelease(buf);
       pool.clear();
       pooledBuffers = 0;
       pooledBytes = 0;

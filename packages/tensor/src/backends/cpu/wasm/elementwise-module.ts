@@ -97,8 +97,8 @@ function inDoubles(f: FunctionBuilder, v: number, each: (half: () => void) => vo
 }
 
 /** The elementwise module (one page of memory to start; the host grows it to its regions). */
-export function buildElementwiseModule(memoryPages: number): Uint8Array {
-  const mod = new ModuleBuilder(memoryPages);
+export function buildElementwiseModule(memoryPages: number, sharedMaximumPages?: number): Uint8Array {
+  const mod = new ModuleBuilder(memoryPages, 'memory', sharedMaximumPages);
 
   for (const op of WASM_BINARY_OPS) {
     mod.addFunction(op, [I32, I32, I32, I32], [], (f) => {

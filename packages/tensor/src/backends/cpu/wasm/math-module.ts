@@ -284,9 +284,9 @@ export function addOpFunction(mod: ModuleBuilder, name: string | null, op: MathO
 export const DEFAULT_MATH_UNROLL = 4;
 
 /** The module: one function per op in MATH_OPS and expShifted, and a memory of `memoryPages` pages. */
-export function buildMathModule(unroll = DEFAULT_MATH_UNROLL, memoryPages = 1): Uint8Array {
+export function buildMathModule(unroll = DEFAULT_MATH_UNROLL, memoryPages = 1, sharedMaximumPages?: number): Uint8Array {
   if (!Number.isInteger(unroll) || unroll < 1) throw new RangeError(`unroll ${unroll}`);
-  const mod = new ModuleBuilder(memoryPages);
+  const mod = new ModuleBuilder(memoryPages, 'memory', sharedMaximumPages);
   for (const op of MATH_OPS) addOpFunction(mod, op, op, unroll, false);
   addOpFunction(mod, 'expShifted', 'exp', unroll, true);
   return mod.toBytes();

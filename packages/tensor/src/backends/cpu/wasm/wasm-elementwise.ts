@@ -8,6 +8,7 @@
 
 import { type ElementwiseExports, type WasmBinaryOp, type WasmSimpleUnaryOp, buildElementwiseModule } from './elementwise-module.ts';
 import { wasmSimdAvailable } from './wasm-matmul.ts';
+import { inPlaceCall, inPlaceScratch } from './in-place.ts';
 import { sharedWasmInstance } from './wasm-math.ts';
 
 export type { WasmBinaryOp, WasmSimpleUnaryOp } from './elementwise-module.ts';
@@ -83,6 +84,13 @@ export function tryWasmBinary(
   inst: Instance | null = instance(),
 ): boolean {
   if (inst === null || n < ELEMENTWISE_MIN) return false;
+  if (inst === instance() && ao === 0 && bo === 0 && oo === 0) {
+    const here = inPlaceCall(n, out, a, b);
+    if (here !== null) {
+      here.run.elementwise[op](here.in[0]!, here.in[1]!, here.out, n);
+      return true;
+    }
+  }
   const { exports, view } = inst;
   for (let s = 0; s < n; s += ELEMENTWISE_CHUNK) {
     const len = Math.min(ELEMENTWISE_CHUNK, n - s);
@@ -100,6 +108,15 @@ export function tryWasmBinaryScalar(
   inst: Instance | null = instance(),
 ): boolean {
   if (inst === null || n < ELEMENTWISE_MIN) return false;
+  if (inst === instance() && ao === 0 && oo === 0) {
+    const here = inPlaceCall(n, out, a);
+    const scratch = here === null ? null : inPlaceScratch(here.run, 4);
+    if (here !== null && scratch !== null) {
+      scratch.view[scratch.at / 4] = s;
+      here.run.elementwise[`${op}Scalar`](here.in[0]!, scratch.at, here.out, n);
+      return true;
+    }
+  }
   const { exports, view } = inst;
   view[B] = s;
   for (let i = 0; i < n; i += ELEMENTWISE_CHUNK) {
@@ -117,6 +134,17 @@ export function tryWasmBinaryRow(
   inst: Instance | null = instance(),
 ): boolean {
   if (inst === null || rows * cols < ELEMENTWISE_MIN || cols > ELEMENTWISE_CHUNK) return false;
+  // In place only into another buffer: the kernel writes up to 3 floats past each row, into the next
+  // row, which must not be one it has still to read. The row b goes to scratch (it is short).
+  if (inst === instance() && out !== a) {
+    const here = inPlaceCall(rows * cols, out, a);
+    const scratch = here === null ? null : inPlaceScratch(here.run, cols + 4);
+    if (here !== null && scratch !== null) {
+      scratch.view.set(b.subarray(0, cols), scratch.at / 4);
+      here.run.elementwise[`${op}Row`](here.in[0]!, scratch.at, here.out, rows, cols);
+      return true;
+    }
+  }
   const { exports, view } = inst;
   copyIn(view, B, b, 0, cols);
   const perChunk = Math.floor(ELEMENTWISE_CHUNK / cols);
@@ -134,6 +162,13 @@ export function tryWasmSimpleUnary(
   op: WasmSimpleUnaryOp, x: Float32Array, out: Float32Array, n: number, inst: Instance | null = instance(),
 ): boolean {
   if (inst === null || n < ELEMENTWISE_MIN) return false;
+  if (inst === instance()) {
+    const here = inPlaceCall(n, out, x);
+    if (here !== null) {
+      here.run.elementwise[op](here.in[0]!, here.out, n);
+      return true;
+    }
+  }
   const { exports, view } = inst;
   for (let s = 0; s < n; s += ELEMENTWISE_CHUNK) {
     const len = Math.min(ELEMENTWISE_CHUNK, n - s);
@@ -147,6 +182,13 @@ export function tryWasmSimpleUnary(
 /** y[i] = y[i] + alpha·x[i] for i < n (alpha any double, as in the TypeScript kernel). */
 export function tryWasmAxpy(y: Float32Array, x: Float32Array, alpha: number, n: number, inst: Instance | null = instance()): boolean {
   if (inst === null || n < ELEMENTWISE_MIN) return false;
+  if (inst === instance()) {
+    const here = inPlaceCall(n, y, x);
+    if (here !== null) {
+      here.run.elementwise.axpy(here.out, here.in[0]!, alpha, n);
+      return true;
+    }
+  }
   const { exports, view } = inst;
   for (let s = 0; s < n; s += ELEMENTWISE_CHUNK) {
     const len = Math.min(ELEMENTWISE_CHUNK, n - s);

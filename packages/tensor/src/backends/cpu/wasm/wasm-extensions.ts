@@ -6,12 +6,12 @@
 //
 // The host side of a custom kernel's `wasm` version (defineKernel) uses `wasmRuntime()`: it copies
 // its inputs into the memory from `base` on, calls its functions (on one thread, or one share on
-// each with `callBoth`), and copies the outputs back. The memory between calls belongs to the
-// matmul's resident copies only below `base`; above it, a call may use whatever it reserves.
+// each with `callBoth`), and copies the outputs back. Below `base` the memory holds the matmul's
+// resident copies and the backend's buffers (heap.ts); above it, a call may use whatever it reserves.
 import type { MatmulParams } from '../../../backend.ts';
 import { addExtension } from './extension-registry.ts';
 import type { WasmModuleExtension } from './matmul-module.ts';
-import { RESIDENT_FLOATS } from './resident-operands.ts';
+import { SCRATCH_BASE } from './heap.ts';
 import { sharedKernels, sharedMemoryFor, wasmMatmul } from './wasm-matmul.ts';
 
 export type { WasmLibrary, WasmModuleExtension, KernelShape } from './matmul-module.ts';
@@ -31,7 +31,7 @@ export interface WasmRuntime {
   readonly threads: number;
   /** Whether the helper thread has started (it compiles the module asynchronously; until then `callBoth` runs both shares here). */
   helperReady(): boolean;
-  /** The first float of memory an extension's call may use; below it are the matmul's resident weights. */
+  /** The first float of memory an extension's call may use; below it are the matmul's resident weights and the backend's buffers. */
   readonly base: number;
   /**
    * A Float32Array over the whole memory with at least `floats` floats from `base` on, or null when
@@ -68,8 +68,8 @@ export function wasmRuntime(requires?: string): WasmRuntime | null {
   return {
     threads: helper === null ? 1 : 2,
     helperReady: () => helper !== null && helper.ready(),
-    base: RESIDENT_FLOATS,
-    reserve: (floats) => sharedMemoryFor(kern, RESIDENT_FLOATS + floats),
+    base: SCRATCH_BASE,
+    reserve: (floats) => sharedMemoryFor(kern, SCRATCH_BASE + floats),
     call: (name, ...args) => fn(name)(...args),
     callBoth(name, own, theirs) {
       const f = fn(name);

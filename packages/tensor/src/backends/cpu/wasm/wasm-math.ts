@@ -18,6 +18,7 @@
 // TypeScript loops, e.g. to measure the difference.
 
 import { type MathModuleExports, type MathOp, buildMathModule } from './math-module.ts';
+import { inPlaceCall } from './in-place.ts';
 import { wasmSimdAvailable } from './wasm-matmul.ts';
 import { envVar } from '../../../node-runtime.ts';
 
@@ -135,7 +136,10 @@ export function wasmMathEnabled(): boolean {
 export function tryWasmUnary(op: MathOp, x: Float32Array, out: Float32Array, size: number): boolean {
   const run = sharedRunner();
   if (run === null) return false;
-  run(op, x, out, size);
+  // Heap buffers (heap.ts) are transformed where they lie; these functions store no lane past `size`.
+  const here = inPlaceCall(size, out, x);
+  if (here !== null) here.run.math[op](here.in[0]!, here.out, size);
+  else run(op, x, out, size);
   return true;
 }
 
@@ -146,6 +150,11 @@ export function tryWasmUnary(op: MathOp, x: Float32Array, out: Float32Array, siz
 export function tryWasmExpRows(x: Float32Array, out: Float32Array, rows: number, cols: number, shifts: Float32Array): boolean {
   const run = sharedRunner();
   if (run === null) return false;
-  run.expRows(x, out, rows, cols, shifts);
+  const here = inPlaceCall(rows * cols, out, x);
+  if (here !== null) {
+    for (let r = 0; r < rows; r++) here.run.math.expShifted(here.in[0]! + 4 * r * cols, here.out + 4 * r * cols, cols, shifts[r]!);
+  } else {
+    run.expRows(x, out, rows, cols, shifts);
+  }
   return true;
 }

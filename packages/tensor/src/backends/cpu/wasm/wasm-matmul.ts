@@ -5,7 +5,8 @@
 // copies A and B into the module's memory and C back out. `Float32Array.set` between a subarray and
 // the memory view is a memcpy (about 15 GB/s here), small next to the m·n·k multiply-adds, except for
 // a large B that is the same weight at every time step: that one stays resident between calls (see
-// residentSlot). The memory only grows, to the largest product seen so far; it is never shrunk.
+// residentSlot). With a shared memory most of the backend's buffers live in it (heap.ts), and those
+// are not copied at all. The memory only grows, to the largest product seen so far; it is never shrunk.
 //
 // Operand layouts per case (op(X) is X or its transpose):
 //   A·B     -> `nn`: A copied as it is, B packed into strips (packB, in wasm) after a plain copy.
@@ -28,6 +29,8 @@ import { extensionGeneration, registeredExtensions } from './extension-registry.
 import { type MatmulHelper, matmulThreads, startMatmulHelper } from './matmul-helper.ts';
 import { backendKernelShape, wasmSimdAvailable } from './wasm-features.ts';
 import { NOT_RESIDENT, RESIDENT_FLOATS, RESIDENT_MIN_FLOATS, type ResidentArea, residentSlot, roundUp4 } from './resident-operands.ts';
+import { SCRATCH_BASE, heapAlloc, heapOffset, heapRelease } from './heap.ts';
+import { copyRows, packTransposedInto, transposeInto } from './operand-layout.ts';
 
 // The engine probes, for the modules and tests that take them from the matmul's entry point.
 export { backendKernelShape, wasmFmaAvailable, wasmSimdAvailable } from './wasm-features.ts';
@@ -108,65 +111,6 @@ function memoryFor(k: Kernels, floats: number): Float32Array | null {
  */
 export const CHUNK_K = 256;
 
-/** view[dst + i·k + p] = A[src + p·m + i]: op(A) of a transA operand, written row-major. */
-function transposeInto(view: Float32Array, dst: number, A: Float32Array, src: number, m: number, k: number): void {
-  for (let p = 0; p < k; p++) {
-    const row = src + p * m;
-    for (let i = 0; i < m; i++) view[dst + i * k + p] = A[row + i]!;
-  }
-}
-
-/** Copies `rows` rows of `length` floats, back to back in `src` from `srcOff`, `stride` apart into `view`. */
-function copyRows(
-  view: Float32Array, dst: number, stride: number, src: Float32Array, srcOff: number, rows: number, length: number,
-): void {
-  for (let r = 0; r < rows; r++) {
-    const from = srcOff + r * length;
-    view.set(src.subarray(from, from + length), dst + r * stride);
-  }
-}
-
-/**
- * Packs op(B) for a transposed B (stored n x k, so op(B)[p, j] = B[j·k + p]) straight into the
- * chunked strip layout of `packB` at `dst`: chunk by chunk of `kc` rows, strips of 4·vecs columns,
- * columns past n zero.
- */
-function packTransposedInto(
-  view: Float32Array, dst: number, B: Float32Array, src: number, k: number, n: number, kc: number, vecs: number,
-): void {
-  const nv = Math.ceil(n / 4);
-  for (let k0 = 0; k0 < k; k0 += kc) {
-    const rows = Math.min(kc, k - k0);
-    const chunk = dst + k0 * nv * 4;
-    for (let j0 = 0; j0 < nv; j0 += vecs) {
-      const width = 4 * Math.min(vecs, nv - j0);
-      const strip = chunk + j0 * rows * 4;
-      if (4 * j0 + width <= n) {
-        // A strip of whole columns: four at a time, so each step writes one vector of the strip
-        // (W_hhᵀ at [512,512]: 370 -> 200 µs against a column at a time).
-        for (let g = 0; g < width; g += 4) {
-          const from = src + (4 * j0 + g) * k + k0;
-          for (let p = 0; p < rows; p++) {
-            const at = strip + p * width + g;
-            const f = from + p;
-            view[at] = B[f]!;
-            view[at + 1] = B[f + k]!;
-            view[at + 2] = B[f + 2 * k]!;
-            view[at + 3] = B[f + 3 * k]!;
-          }
-        }
-        continue;
-      }
-      for (let jj = 0; jj < width; jj++) {
-        const col = 4 * j0 + jj;
-        const from = src + col * k + k0;
-        if (col < n) for (let p = 0; p < rows; p++) view[strip + p * width + jj] = B[from + p]!;
-        else for (let p = 0; p < rows; p++) view[strip + p * width + jj] = 0;
-      }
-    }
-  }
-}
-
 /** The body of a {@link WasmMatmul} over one instance of the module. */
 function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p: MatmulParams): boolean {
   if (narrowTransposed(p)) return runSwapped(kern, A, B, C, p);
@@ -208,10 +152,11 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
   const packA = transA && outerProduct;
   // Regions of the memory in floats, each followed by 4 floats of slack (packB reads up to 3 floats
   // past B's last row when n is not a multiple of 4, into lanes that are dropped; packA reads and
-  // writes up to 3 past a panel row). Scratch starts above the resident area. A is copied as it is
-  // (and packed into aPacked for tn); B is copied as it is into bRaw (for packB, or for the dot
-  // kernel) and packed into bPacked, unless its packed copy is resident.
-  const aBase = RESIDENT_FLOATS;
+  // writes up to 3 past a panel row). Scratch starts above the resident area and the heap (heap.ts).
+  // A is copied as it is (and packed into aPacked for tn); B is copied as it is into bRaw (for packB,
+  // or for the dot kernel) and packed into bPacked, unless its packed copy is resident. An operand
+  // that is a heap buffer is not copied: the kernels and packing read it, and write C, where it lies.
+  const aBase = SCRATCH_BASE;
   const aPacked = roundUp4(aBase + m * k + 4);
   const bRaw = roundUp4(aPacked + (packA ? Math.ceil(m / kern.rows) * kern.rows * k : 0) + 4);
   const bPackedScratch = roundUp4(bRaw + k * n + 4);
@@ -221,33 +166,41 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
   const bReused = slot.reused;
   const bPacked = slot.offset >= 0 ? slot.offset : bPackedScratch;
   const accumulate = p.accumulate === true;
+  // Heap offsets, or -1. A transposed for the dot kernel is rearranged by the copy, so it goes to
+  // scratch; C in place needs rows of its own length and no operand it would overwrite while read.
+  const aHeap = transA && !outerProduct ? -1 : heapOffset(kern, A);
+  const bHeap = heapOffset(kern, B);
+  const cHeap = ldc === n && C !== A && C !== B ? heapOffset(kern, C) : -1;
 
   for (let bi = 0; bi < batch; bi++) {
     const aOff = bi * aBatchStride;
     const bOff = bi * bBatchStride;
     const cOff = bi * m * n;
+    const aAt = aHeap >= 0 ? aHeap + aOff : aBase;
+    const bRawAt = bHeap >= 0 ? bHeap + bOff : bRaw;
+    const cAt = cHeap >= 0 ? cHeap + cOff : cBase;
     // A batch stride of 0 means the same operand for every entry: copy it once.
     if (bi === 0 || aBatchStride !== 0) {
       if (transA && !outerProduct) transposeInto(view, aBase, A, aOff, m, k);
-      else view.set(A.subarray(aOff, aOff + m * k), aBase);
-      if (packA) kern.exports.packA(aBase * 4, aPacked * 4, k, m, m);
+      else if (aHeap < 0) view.set(A.subarray(aOff, aOff + m * k), aBase);
+      if (packA) kern.exports.packA(aAt * 4, aPacked * 4, k, m, m);
     }
     if ((bi === 0 && !bReused) || bBatchStride !== 0) {
       if (!outerProduct) {
-        view.set(B.subarray(bOff, bOff + k * n), bRaw);
+        if (bHeap < 0) view.set(B.subarray(bOff, bOff + k * n), bRaw);
       } else if (transB) {
         packTransposedInto(view, bPacked, B, bOff, k, n, kc, vecs);
       } else {
-        view.set(B.subarray(bOff, bOff + k * n), bRaw);
+        if (bHeap < 0) view.set(B.subarray(bOff, bOff + k * n), bRaw);
         for (let k0 = 0; k0 < k; k0 += kc) {
-          kern.exports.packB((bRaw + k0 * n) * 4, (bPacked + k0 * nv * 4) * 4, Math.min(kc, k - k0), nv, n);
+          kern.exports.packB((bRawAt + k0 * n) * 4, (bPacked + k0 * nv * 4) * 4, Math.min(kc, k - k0), nv, n);
         }
       }
     }
 
     // Accumulating kernels add into C in wasm memory, so C goes in first (two memcpys instead of a
-    // JavaScript add loop over m·n).
-    if (accumulate) {
+    // JavaScript add loop over m·n), unless it is there already.
+    if (accumulate && cHeap < 0) {
       if (ldc === n) view.set(C.subarray(cOff, cOff + m * n), cBase);
       else copyRows(view, cBase, ldc, C, cOff, m, n);
     }
@@ -256,15 +209,17 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
       for (let k0 = 0; k0 < Math.max(k, 1); k0 += kc) {
         const rows = Math.min(kc, k - k0);
         // Row i of C reads A from i·k floats on in both layouts (nn: rows of k; tn: panels of rows·k).
-        const a = packA ? aPacked + k0 * kern.rows : aBase + k0;
+        const a = packA ? aPacked + k0 * kern.rows : aAt + k0;
         const aStep = packA ? 4 * kern.rows : 4;
-        outerProductShare(kern, accumulate || k0 > 0, transA, a, bPacked + k0 * nv * 4, m, nv, rows, 4 * k, aStep, ldc, cBase);
+        outerProductShare(kern, accumulate || k0 > 0, transA, a, bPacked + k0 * nv * 4, m, nv, rows, 4 * k, aStep, ldc, cAt);
       }
     } else {
-      dotShare(kern, accumulate, aBase, bRaw, m, n, k, cBase);
+      dotShare(kern, accumulate, aAt, bRawAt, m, n, k, cAt);
     }
 
-    if (ldc === n) {
+    if (cHeap >= 0) {
+      // written in place
+    } else if (ldc === n) {
       C.set(view.subarray(cBase, cBase + m * n), cOff);
     } else {
       for (let i = 0; i < m; i++) {
@@ -468,6 +423,21 @@ export function sharedKernels(): Kernels | null {
 export function wasmMatmul(A: Float32Array, B: Float32Array, C: Float32Array, p: MatmulParams): boolean {
   const kern = sharedKernels();
   return kern !== null && run(kern, A, B, C, p);
+}
+
+/**
+ * A float32 buffer of `size` in the shared instance's heap (heap.ts), zeroed when `zero`; null where
+ * there is none (no shared memory, heap full): the caller makes a plain array.
+ */
+export function sharedHeapAlloc(size: number, zero: boolean): Float32Array | null {
+  const kern = sharedKernels();
+  return kern === null ? null : heapAlloc(kern, size, zero, (floats) => memoryFor(kern, floats) !== null);
+}
+
+/** Gives `buf` back to the shared instance's heap if it is a heap buffer; false for any other array. */
+export function sharedHeapRelease(buf: Float32Array): boolean {
+  // The instance as it is (a heap buffer implies one): compiling one here would only find nothing.
+  return shared !== undefined && shared !== null && heapRelease(shared, buf);
 }
 
 /** A view of the shared instance's memory holding at least `floats` floats; null if it cannot grow. */

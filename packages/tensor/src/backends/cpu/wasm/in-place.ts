@@ -1,0 +1,82 @@
+// The math and elementwise modules instantiated a second time, on the matmul's shared memory, so that
+// an op whose arrays are all heap buffers (heap.ts) runs on them where they lie: no copy in, no copy
+// out. The functions are the same code as the copying path's instances (wasm-math.ts,
+// wasm-elementwise.ts), so which path runs changes no result.
+//
+// Only whole buffers qualify: the elementwise kernels write whole vectors, up to 3 floats past the
+// end of an array whose length is not a multiple of 4, which in a heap buffer land in its own
+// rounding (heap.ts allocates in multiples of 4 floats), but inside an array would overwrite elements
+// after the op's range.
+
+import { type ElementwiseExports, buildElementwiseModule } from './elementwise-module.ts';
+import { SCRATCH_BASE, heapOffset } from './heap.ts';
+import { DEFAULT_MATH_UNROLL, type MathModuleExports, buildMathModule } from './math-module.ts';
+import { type Kernels, sharedKernels, sharedMemoryFor } from './wasm-matmul.ts';
+
+/** The part of the WebAssembly JS API used here, typed locally since the project's lib has no DOM. */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports?: object) => { readonly exports: object };
+}
+
+/** The two modules on one matmul instance's memory. */
+export interface InPlace {
+  readonly kern: Kernels;
+  readonly math: MathModuleExports;
+  readonly elementwise: ElementwiseExports;
+}
+
+const MAX_PAGES = 2 ** 31 / 65536;
+
+let cached: { kern: Kernels; inPlace: InPlace | null } | undefined;
+
+/** The in-place instances for the shared matmul instance (made on first use), or null without a shared memory. */
+function inPlace(): InPlace | null {
+  const kern = sharedKernels();
+  if (kern === null) return null;
+  if (cached?.kern === kern) return cached.inPlace;
+  let made: InPlace | null = null;
+  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  const memory = kern.exports.memory;
+  if (api !== undefined && typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer) {
+    try {
+      const imports = { env: { memory } };
+      const math = new api.Instance(new api.Module(buildMathModule(DEFAULT_MATH_UNROLL, 1, MAX_PAGES)), imports).exports as MathModuleExports;
+      const elementwise = new api.Instance(new api.Module(buildElementwiseModule(1, MAX_PAGES)), imports).exports as ElementwiseExports;
+      made = { kern, math, elementwise };
+    } catch {
+      made = null; // the copying path still works
+    }
+  }
+  cached = { kern, inPlace: made };
+  return made;
+}
+
+/**
+ * The in-place instances and the byte addresses of `arrays` when every one is a whole heap buffer of
+ * the shared instance, at least `n` long (and exactly `n` for `written`, so that a kernel's last
+ * vector stays inside the buffer); null otherwise, and the caller copies.
+ */
+export function inPlaceCall(n: number, written: Float32Array, ...read: Float32Array[]): { run: InPlace; out: number; in: number[] } | null {
+  if (written.length !== n) return null;
+  const run = inPlace();
+  if (run === null) return null;
+  const out = heapOffset(run.kern, written);
+  if (out < 0) return null;
+  const ins: number[] = [];
+  for (const x of read) {
+    const at = heapOffset(run.kern, x);
+    if (at < 0 || x.length < n) return null;
+    ins.push(at * 4);
+  }
+  return { run, out: out * 4, in: ins };
+}
+
+/**
+ * Float32 scratch of `floats` in the shared memory, above the matmul's (at SCRATCH_BASE: no matmul runs
+ * while an elementwise op does), as a view and its byte address; null if the memory cannot grow.
+ */
+export function inPlaceScratch(run: InPlace, floats: number): { view: Float32Array; at: number } | null {
+  const view = sharedMemoryFor(run.kern, SCRATCH_BASE + floats + 4);
+  return view === null ? null : { view, at: SCRATCH_BASE * 4 };
+}
