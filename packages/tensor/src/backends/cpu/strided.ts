@@ -45,23 +45,26 @@ export class Odometer {
   b: number;
   c: number;
   private readonly outerRank: number;
-  private readonly extents: Int32Array;
-  private readonly counters: Int32Array;
-  private readonly sa: Float64Array;
-  private readonly sb: Float64Array;
-  private readonly sc: Float64Array;
+  // Plain arrays: an odometer is made for every strided kernel call, and typed arrays cost more to
+  // create (the scratch RNN's step made thousands of them).
+  private readonly extents: readonly number[];
+  private readonly counters: number[];
+  private readonly sa: readonly number[];
+  private readonly sb: readonly number[];
+  private readonly sc: readonly number[];
 
   constructor(space: Coalesced, baseA: number, baseB: number, baseC: number) {
     this.a = baseA;
     this.b = baseB;
     this.c = baseC;
-    this.outerRank = space.shape.length - 1;
-    this.extents = Int32Array.from(space.shape.slice(0, this.outerRank));
-    this.counters = new Int32Array(this.outerRank);
-    const zeros = new Array<number>(this.outerRank).fill(0);
-    this.sa = Float64Array.from(space.strides[0]?.slice(0, this.outerRank) ?? zeros);
-    this.sb = Float64Array.from(space.strides[1]?.slice(0, this.outerRank) ?? zeros);
-    this.sc = Float64Array.from(space.strides[2]?.slice(0, this.outerRank) ?? zeros);
+    const outer = space.shape.length - 1;
+    this.outerRank = outer;
+    this.extents = space.shape.slice(0, outer);
+    this.counters = new Array<number>(outer).fill(0);
+    const zeros = new Array<number>(outer).fill(0); // for an operand the space has no strides for
+    this.sa = space.strides[0]?.slice(0, outer) ?? zeros;
+    this.sb = space.strides[1]?.slice(0, outer) ?? zeros;
+    this.sc = space.strides[2]?.slice(0, outer) ?? zeros;
   }
 
   /** Moves to the start of the next inner run. */
