@@ -10,7 +10,8 @@ import { tryWasmAxpy, tryWasmSimpleUnary } from './wasm/wasm-elementwise.ts';
 /**
  * out[i] = f(x[i]) for the elementwise unary ops of the Backend contract. exp, tanh and sigmoid run
  * in WebAssembly SIMD where available (wasm/wasm-math.ts): about 5x faster, and the same float32
- * as the reference loops for every input (checked over all 2^32). `TINYTAPE_WASM_MATH=0` forces the
+ * as the reference loops for every input (checked over all 2^32); on buffers in the wasm heap, from
+ * 8,192 elements on, split between the matmul's two threads. `TINYTAPE_WASM_MATH=0` forces the
  * loops. neg, square, 1 − x² and x(1 − x) run in wasm too (wasm/wasm-elementwise.ts, bit for bit the
  * same results), above a few hundred elements.
  */

@@ -3,7 +3,8 @@ import type { BackendBuffer, MatmulParams } from '../../../backend.ts';
 import { createWasmBackend } from '../index.ts';
 import { HEAP_FLOATS, HEAP_MIN_FLOATS, heapOffset } from './heap.ts';
 import { tryWasmAxpy, tryWasmBinary, tryWasmBinaryRow, tryWasmBinaryScalar, tryWasmSimpleUnary } from './wasm-elementwise.ts';
-import { tryWasmUnary } from './wasm-math.ts';
+import { THREADED_MATH_MIN, tryWasmUnary } from './wasm-math.ts';
+import { mathMismatches } from './math-reference.ts';
 import { backendKernelShape, createWasmMatmul, sharedKernels, wasmMatmul } from './wasm-matmul.ts';
 import { rng } from '../../../test-random.ts';
 
@@ -98,6 +99,17 @@ describe('CPU buffers in the wasm heap', () => {
     const [rows, cols] = [13, 77];
     check((a, b, out) => tryWasmBinaryRow('add', a.subarray(0, rows * cols), b.subarray(0, cols), out.subarray(0, rows * cols), rows, cols)
       && (out.fill(0, rows * cols), true));
+  });
+
+  it.each(['exp', 'tanh', 'sigmoid'] as const)('%s of a long heap buffer, split between the two threads, has the reference loop\'s bits', async (op) => {
+    const helper = sharedKernels()!.helper;
+    for (let waited = 0; helper !== null && !helper.ready() && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    expect(helper?.ready()).toBe(true);
+    const n = THREADED_MATH_MIN * 2 + 7; // the split falls mid-array, the helper's share ends in a ragged tail
+    const x = random(n, 12).map((v) => v * 12);
+    const out = onHeap(new Float32Array(n));
+    expect(tryWasmUnary(op, onHeap(x), out, n)).toBe(true);
+    expect(mathMismatches(op, x, out)).toEqual([]);
   });
 
   it('a bias row added in place into its own input is right row after row', () => {

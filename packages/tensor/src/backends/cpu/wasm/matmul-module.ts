@@ -40,7 +40,7 @@
 // Accumulation is in float32 in a fixed order, so results are deterministic run to run (they differ
 // from the reference triple loop, which accumulates in doubles, by rounding only).
 
-import { DEFAULT_MATH_UNROLL, type MathOp, addOpFunction } from './math-module.ts';
+import { DEFAULT_MATH_UNROLL, MATH_OPS, type MathOp, addOpFunction } from './math-module.ts';
 import { type FunctionBuilder, ModuleBuilder, type ValType } from './wasm-writer.ts';
 
 /** Register-block and unrolling parameters of the generated kernels (see the header comment). */
@@ -119,7 +119,20 @@ export interface MatmulModuleExports {
   nt(a: number, b: number, c: number, m: number, n: number, k: number): void;
   /** As `nt`, but adds the product to C (C += A·Bᵀ); C must be followed by 3 readable floats. */
   ntAcc(a: number, b: number, c: number, m: number, n: number, k: number): void;
+  /**
+   * exp, tanh and sigmoid over n float32s, `op(src, dst, n)` (dst may equal src), with exactly the
+   * results of the backend's separate ops: here so that either thread can take a share of a long
+   * array (wasm-math.ts).
+   */
+  mathExp(src: number, dst: number, n: number): void;
+  mathTanh(src: number, dst: number, n: number): void;
+  mathSigmoid(src: number, dst: number, n: number): void;
 }
+
+/** The export of `op` in the matmul module. */
+export const MATH_EXPORTS: { readonly [op in MathOp]: 'mathExp' | 'mathTanh' | 'mathSigmoid' } = {
+  exp: 'mathExp', tanh: 'mathTanh', sigmoid: 'mathSigmoid',
+};
 
 const I32 = 'i32' as const;
 
@@ -452,7 +465,7 @@ export interface WasmLibrary {
   readonly packB: number;
   /**
    * `op(src, dst, n)` over n float32s (dst may equal src), with exactly the float32 results of the
-   * backend's separate exp / tanh / sigmoid; added to the module on first request.
+   * backend's separate exp / tanh / sigmoid (the module's own mathExp / mathTanh / mathSigmoid).
    */
   math(op: MathOp): number;
 }
@@ -470,8 +483,10 @@ export interface WasmModuleExtension {
 
 /**
  * The binary matmul module: exports `memory` (initially `memoryPages` 64 KiB pages, grown by the
- * host; with `sharedMaximumPages`, imported from `env.memory` as a shared memory and re-exported) and the `nn`, `tn`, `nnAcc`, `tnAcc`, `nt` and `ntAcc` kernels described by {@link MatmulModuleExports},
- * then the functions of each of `extensions`.
+ * host; with `sharedMaximumPages`, imported from `env.memory` as a shared memory and re-exported),
+ * the `nn`, `tn`, `nnAcc`, `tnAcc`, `nt` and `ntAcc` kernels and the `mathExp`, `mathTanh` and
+ * `mathSigmoid` functions described by {@link MatmulModuleExports}, then the functions of each of
+ * `extensions`.
  */
 export function buildMatmulModule(
   shape: KernelShape = DEFAULT_KERNEL_SHAPE, memoryPages = 1, sharedMaximumPages?: number, extensions: readonly WasmModuleExtension[] = [],
@@ -486,17 +501,8 @@ export function buildMatmulModule(
   addDotDriver(mod, 'nt', shape, false);
   addDotDriver(mod, 'ntAcc', shape, true);
   const mathFunctions = new Map<MathOp, number>();
-  const lib: WasmLibrary = {
-    shape, nn, nnAcc, packB,
-    math(op) {
-      let index = mathFunctions.get(op);
-      if (index === undefined) {
-        index = addOpFunction(mod, null, op, DEFAULT_MATH_UNROLL, false);
-        mathFunctions.set(op, index);
-      }
-      return index;
-    },
-  };
+  for (const op of MATH_OPS) mathFunctions.set(op, addOpFunction(mod, MATH_EXPORTS[op], op, DEFAULT_MATH_UNROLL, false));
+  const lib: WasmLibrary = { shape, nn, nnAcc, packB, math: (op) => mathFunctions.get(op)! };
   for (const extension of extensions) extension.build(mod, lib);
   return mod.toBytes();
 }

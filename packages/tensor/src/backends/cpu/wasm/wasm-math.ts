@@ -19,7 +19,8 @@
 
 import { type MathModuleExports, type MathOp, buildMathModule } from './math-module.ts';
 import { inPlaceCall } from './in-place.ts';
-import { wasmSimdAvailable } from './wasm-matmul.ts';
+import { MATH_EXPORTS } from './matmul-module.ts';
+import { type Kernels, wasmSimdAvailable } from './wasm-matmul.ts';
 import { envVar } from '../../../node-runtime.ts';
 
 export type { MathOp } from './math-module.ts';
@@ -136,10 +137,36 @@ export function wasmMathEnabled(): boolean {
 export function tryWasmUnary(op: MathOp, x: Float32Array, out: Float32Array, size: number): boolean {
   const run = sharedRunner();
   if (run === null) return false;
-  // Heap buffers (heap.ts) are transformed where they lie; these functions store no lane past `size`.
+  // Heap buffers (heap.ts) are transformed where they lie, long ones on both threads; these functions
+  // store no lane past `size`.
   const here = inPlaceCall(size, out, x);
-  if (here !== null) here.run.math[op](here.in[0]!, here.out, size);
-  else run(op, x, out, size);
+  if (here === null) run(op, x, out, size);
+  else if (!bothThreads(here.run.kern, op, here.in[0]!, here.out, size)) here.run.math[op](here.in[0]!, here.out, size);
+  return true;
+}
+
+/**
+ * Arrays at least this long are split between the matmul's two threads: handing the helper a share
+ * costs a few microseconds, and tanh of 8,192 floats takes about 25 µs.
+ */
+export const THREADED_MATH_MIN = 8192;
+
+/**
+ * op over `size` floats at byte addresses src and dst of the matmul's memory, this thread taking the
+ * first half (from a whole vector on) and its helper the rest, with the matmul module's own copy of
+ * the function; false, having done nothing, for a short array or without a ready helper.
+ */
+function bothThreads(kern: Kernels, op: MathOp, src: number, dst: number, size: number): boolean {
+  const helper = kern.helper;
+  if (size < THREADED_MATH_MIN || helper === null || !helper.ready()) return false;
+  const split = Math.floor(size / 8) * 4;
+  const name = MATH_EXPORTS[op];
+  helper.start(name, [src + 4 * split, dst + 4 * split, size - split]);
+  try {
+    kern.exports[name](src, dst, split);
+  } finally {
+    helper.wait();
+  }
   return true;
 }
 
