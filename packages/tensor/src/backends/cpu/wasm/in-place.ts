@@ -1,7 +1,9 @@
 // The math and elementwise modules instantiated a second time, on the matmul's shared memory, so that
 // an op whose arrays are all heap buffers (heap.ts) runs on them where they lie: no copy in, no copy
 // out. The functions are the same code as the copying path's instances (wasm-math.ts,
-// wasm-elementwise.ts), so which path runs changes no result.
+// wasm-elementwise.ts), so which path runs changes no result. (exp, tanh and sigmoid in place use the
+// matmul module's own copies, which either thread can run; this math instance serves softmax's
+// shifted exponentials.)
 //
 // Only whole buffers qualify: the elementwise kernels write whole vectors, up to 3 floats past the
 // end of an array whose length is not a multiple of 4, which in a heap buffer land in its own

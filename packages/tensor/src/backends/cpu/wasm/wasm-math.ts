@@ -141,7 +141,7 @@ export function tryWasmUnary(op: MathOp, x: Float32Array, out: Float32Array, siz
   // store no lane past `size`.
   const here = inPlaceCall(size, out, x);
   if (here === null) run(op, x, out, size);
-  else if (!bothThreads(here.run.kern, op, here.in[0]!, here.out, size)) here.run.math[op](here.in[0]!, here.out, size);
+  else inPlaceUnary(here.run.kern, op, here.in[0]!, here.out, size);
   return true;
 }
 
@@ -152,22 +152,24 @@ export function tryWasmUnary(op: MathOp, x: Float32Array, out: Float32Array, siz
 export const THREADED_MATH_MIN = 8192;
 
 /**
- * op over `size` floats at byte addresses src and dst of the matmul's memory, this thread taking the
- * first half (from a whole vector on) and its helper the rest, with the matmul module's own copy of
- * the function; false, having done nothing, for a short array or without a ready helper.
+ * op over `size` floats at byte addresses src and dst of the matmul's memory, with the matmul module's
+ * own copy of the function: from THREADED_MATH_MIN on with a ready helper, this thread takes the first
+ * half (from a whole vector on) and the helper the rest; otherwise all of it here.
  */
-function bothThreads(kern: Kernels, op: MathOp, src: number, dst: number, size: number): boolean {
+function inPlaceUnary(kern: Kernels, op: MathOp, src: number, dst: number, size: number): void {
   const helper = kern.helper;
-  if (size < THREADED_MATH_MIN || helper === null || !helper.ready()) return false;
-  const split = Math.floor(size / 8) * 4;
   const name = MATH_EXPORTS[op];
+  if (size < THREADED_MATH_MIN || helper === null || !helper.ready()) {
+    kern.exports[name](src, dst, size);
+    return;
+  }
+  const split = Math.floor(size / 8) * 4;
   helper.start(name, [src + 4 * split, dst + 4 * split, size - split]);
   try {
     kern.exports[name](src, dst, split);
   } finally {
     helper.wait();
   }
-  return true;
 }
 
 /**
