@@ -39,10 +39,40 @@ export function copy(src: TypedArray, dst: TypedArray, p: CopyParams): void {
     return;
   }
   // A permute: at least one side is strided along the innermost axis.
+  if (space.shape.length === 2 && ds === 1 && space.strides[0]![0] === 1) {
+    transposeRows(src, p.srcOffset, ss, dst, p.dstOffset, space.strides[1]![0]!, space.shape[0]!, n);
+    return;
+  }
   for (let r = 0; r < runs; r++) {
     let s = walk.a;
     let d = walk.b;
     for (let i = 0; i < n; i++, s += ss, d += ds) dst[d] = src[s]!;
     walk.advance();
+  }
+}
+
+/**
+ * dst[d0 + i·dRow + j] = src[s0 + i + j·sCol] for i < rows, j < cols: a matrix transpose (src
+ * contiguous down its columns, dst along its rows). Four rows of dst at a time, so that each step
+ * down a column of src reads four neighbouring values rather than one: a [256, 256] transpose took
+ * 100 µs element by element and 45 µs this way (16 x 16 tiles: 85 µs).
+ */
+function transposeRows(
+  src: TypedArray, s0: number, sCol: number, dst: TypedArray, d0: number, dRow: number, rows: number, cols: number,
+): void {
+  let i = 0;
+  for (; i + 4 <= rows; i += 4) {
+    const to = d0 + i * dRow;
+    for (let j = 0, from = s0 + i; j < cols; j++, from += sCol) {
+      const o = to + j;
+      dst[o] = src[from]!;
+      dst[o + dRow] = src[from + 1]!;
+      dst[o + 2 * dRow] = src[from + 2]!;
+      dst[o + 3 * dRow] = src[from + 3]!;
+    }
+  }
+  for (; i < rows; i++) {
+    const to = d0 + i * dRow;
+    for (let j = 0, from = s0 + i; j < cols; j++, from += sCol) dst[to + j] = src[from]!;
   }
 }
