@@ -1,7 +1,7 @@
 // The CPU device's wasm whole-sequence kernels (src/kernels/sequence-wasm.ts) against the plain loops
 // they replace (sequence-host.ts), kernel by kernel on random inputs: both directions, a state row
-// other than the first, an odd batch split between the two threads, and the LSTM with and without a
-// final cell gradient. (The layer-level agreement with the step-by-step ops is in sequence-kernel.test.ts.)
+// other than the first, an odd batch split between the two threads, the LSTM with and without a
+// final cell gradient, and operands both copied through the kernels' scratch and used in place. (The layer-level agreement with the step-by-step ops is in sequence-kernel.test.ts.)
 import type { HostKernel, HostKernelArgs, KernelParams } from '@tinytape/tensor';
 import { cpu, reference, wasmRuntime, zeros } from '@tinytape/tensor';
 import { recurrencePath } from '../src/layers/recurrent-forward.ts';
@@ -29,15 +29,60 @@ function random(n: number, scale = 1): Float32Array {
   return out;
 }
 
-/** Runs a kernel on copies of `inputs` with fresh outputs of `sizes`; returns the outputs. */
-function runWith<P extends KernelParams>(kernel: HostKernel<P>, inputs: Float32Array[], sizes: number[], params: P): Float32Array[] {
-  const outputs = sizes.map((n) => new Float32Array(n).fill(Number.NaN));
+/**
+ * Where a test's arrays live: 'copied' in plain arrays, which the wasm kernels copy through their
+ * scratch; 'in place' as views into CPU buffers in the wasm memory (heap.ts), which they read and
+ * write where they are. Each view has GUARD floats of a sentinel on either side.
+ */
+type Placement = 'copied' | 'in place';
+const GUARD = 4;
+const SENTINEL = -12345.5;
+const placements: Placement[] = ['copied', 'in place'];
+
+/** An array of n floats (a copy of `init` when given) placed as `place` says. */
+function placed(n: number, place: Placement, init?: Float32Array): Float32Array {
+  if (place === 'copied') return init?.slice() ?? new Float32Array(n).fill(Number.NaN);
+  // At least HEAP_MIN_FLOATS (64): shorter buffers stay plain arrays.
+  const whole = cpu().backend.alloc(Math.max(64, n + 2 * GUARD), 'float32') as Float32Array;
+  whole.fill(SENTINEL);
+  const view = whole.subarray(GUARD, GUARD + n);
+  if (init === undefined) view.fill(Number.NaN);
+  else view.set(init);
+  expect(wasmRuntime()!.addressOf(view), 'a CPU buffer lies in the wasm memory here').toBeGreaterThanOrEqual(0);
+  return view;
+}
+
+/** The guards around an 'in place' view still hold the sentinel. */
+function expectGuards(view: Float32Array, what: string): void {
+  const whole = new Float32Array(view.buffer, view.byteOffset - 4 * GUARD, view.length + 2 * GUARD);
+  for (let i = 0; i < GUARD; i++) {
+    expect(whole[i], `${what}: float ${i - GUARD} of a buffer of ${view.length}`).toBe(SENTINEL);
+    expect(whole[GUARD + view.length + i], `${what}: float ${view.length + i} of a buffer of ${view.length}`).toBe(SENTINEL);
+  }
+}
+
+/**
+ * Runs a kernel on copies of `inputs` with fresh outputs of `sizes`; returns the outputs. Placed in
+ * the wasm memory, the inputs must come back unchanged and nothing around any array may be written.
+ */
+function runWith<P extends KernelParams>(
+  kernel: HostKernel<P>, inputs: Float32Array[], sizes: number[], params: P, place: Placement = 'copied',
+): Float32Array[] {
+  const outputs = sizes.map((n) => placed(n, place));
+  const ins = inputs.map((x) => placed(x.length, place, x));
   const args: HostKernelArgs<P> = {
-    inputs: inputs.map((x) => x.slice()), ints: [], updates: [], outputs, sizes, params,
+    inputs: ins, ints: [], updates: [], outputs, sizes, params,
     unary: () => { throw new Error('unused'); }, axpy: () => { throw new Error('unused'); },
   };
   kernel(args);
-  return outputs;
+  if (place === 'in place') {
+    ins.forEach((x, i) => {
+      expect(Array.from(x), `input ${i} unchanged`).toEqual(Array.from(inputs[i]!));
+      expectGuards(x, `input ${i}`);
+    });
+    outputs.forEach((x, i) => expectGuards(x, `output ${i}`));
+  }
+  return outputs.map((x) => x.slice());
 }
 
 function expectClose(actual: Float32Array[], expected: Float32Array[], what: string): void {
@@ -86,41 +131,41 @@ describe('wasm whole-sequence kernels', () => {
     const params = { steps: T, batch: B, hidden: H, reverse, relu: 0, origin: B * H };
     const dir = reverse ? 'reverse' : 'forward';
 
-    it(`RNN (tanh and relu), ${dir}`, async () => {
+    it.each(placements)(`RNN (tanh and relu), ${dir}, operands %s`, async (place) => {
       await helperStarted();
       for (const relu of [0, 1]) {
         const p = { ...params, relu };
         const inputs = [random(T * B * H), random(H * H, 0.5), random(ROWS * B * H)];
         const sizes = [T * B * H, B * H];
-        expectClose(runWith(rnnForwardWasm, inputs, sizes, p), runWith(rnnForwardHost, inputs, sizes, p), `forward relu ${relu}`);
+        expectClose(runWith(rnnForwardWasm, inputs, sizes, p, place), runWith(rnnForwardHost, inputs, sizes, p), `forward relu ${relu}`);
         const [states] = runWith(rnnForwardHost, inputs, sizes, p);
         const back = [random(T * B * H), random(H * H, 0.5), states!];
-        expectClose(runWith(rnnBackwardWasm, back, sizes, p), runWith(rnnBackwardHost, back, sizes, p), `backward relu ${relu}`);
+        expectClose(runWith(rnnBackwardWasm, back, sizes, p, place), runWith(rnnBackwardHost, back, sizes, p), `backward relu ${relu}`);
       }
     });
 
-    it(`GRU, ${dir}`, async () => {
+    it.each(placements)(`GRU, ${dir}, operands %s`, async (place) => {
       await helperStarted();
       const inputs = [random(T * B * 3 * H), random(H * 3 * H, 0.5), random(3 * H), random(ROWS * B * H)];
       const sizes = [T * B * H, T * B * 4 * H, B * H];
-      expectClose(runWith(gruForwardWasm, inputs, sizes, params), runWith(gruForwardHost, inputs, sizes, params), 'forward');
+      expectClose(runWith(gruForwardWasm, inputs, sizes, params, place), runWith(gruForwardHost, inputs, sizes, params), 'forward');
       const [states, saved] = runWith(gruForwardHost, inputs, sizes, params);
       const back = [random(T * B * H), random(3 * H * H, 0.5), states!, saved!, inputs[3]!];
       const backSizes = [T * B * 3 * H, T * B * 3 * H, B * H];
-      expectClose(runWith(gruBackwardWasm, back, backSizes, params), runWith(gruBackwardHost, back, backSizes, params), 'backward');
+      expectClose(runWith(gruBackwardWasm, back, backSizes, params, place), runWith(gruBackwardHost, back, backSizes, params), 'backward');
     });
 
-    it(`LSTM, ${dir}, with and without the final cell's gradient`, async () => {
+    it.each(placements)(`LSTM, ${dir}, with and without the final cell's gradient, operands %s`, async (place) => {
       await helperStarted();
       const inputs = [random(T * B * 4 * H), random(H * 4 * H, 0.5), random(ROWS * B * H), random(ROWS * B * H)];
       const sizes = [T * B * H, T * B * 5 * H, B * H, B * H];
-      expectClose(runWith(lstmForwardWasm, inputs, sizes, params), runWith(lstmForwardHost, inputs, sizes, params), 'forward');
+      expectClose(runWith(lstmForwardWasm, inputs, sizes, params, place), runWith(lstmForwardHost, inputs, sizes, params), 'forward');
       const [, saved] = runWith(lstmForwardHost, inputs, sizes, params);
       for (const finalCell of [0, 1]) {
         const p = { ...params, finalCell };
         const back = [random(T * B * H), random(4 * H * H, 0.5), saved!, inputs[3]!, random(B * H)];
         const backSizes = [T * B * 4 * H, B * H, B * H];
-        expectClose(runWith(lstmBackwardWasm, back, backSizes, p), runWith(lstmBackwardHost, back, backSizes, p), `backward, finalCell ${finalCell}`);
+        expectClose(runWith(lstmBackwardWasm, back, backSizes, p, place), runWith(lstmBackwardHost, back, backSizes, p), `backward, finalCell ${finalCell}`);
       }
     });
 

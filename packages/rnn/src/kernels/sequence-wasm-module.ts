@@ -14,7 +14,7 @@ import type { FunctionBuilder, ModuleBuilder, WasmLibrary, WasmModuleExtension }
 
 /** Slots of the parameter block, in i32s. */
 export const PARAMS = {
-  /** Forward: xp of the first step processed (overwritten with the pre-activations); backward: g. */
+  /** Forward: xp of the first step processed (only read); backward: g. */
   input: 0, inputStep: 1,
   /** Forward: the states; backward: dPre (dXp for the GRU). */
   out: 2, outStep: 3,
@@ -27,7 +27,10 @@ export const PARAMS = {
   /** W_hh packed for nn: W_hhᵀ [H, G·H] forward, W_hh [G·H, H] backward. */
   w: 9,
   rows: 10, steps: 11, hidden: 12, relu: 13,
-  /** This share's scratch: backward carries [rows, H] (two for the LSTM), the GRU's hp [rows, 3H]. */
+  /**
+   * This share's scratch: backward carries [rows, H] (two for the LSTM); forward the GRU's hp
+   * [rows, 3H] and the LSTM's pre-activations [rows, 4H].
+   */
   scratch: 14,
   /** Backward: the states of the first step processed (GRU), h0 rows (GRU). */
   states: 15,
@@ -156,17 +159,31 @@ interface CellContext {
 
 type CellEmitter = (c: CellContext) => void;
 
-/** RNN step: pre = xp + h·W_hhᵀ (in place in xp), h = tanh(pre) or relu(pre) over the whole block. */
+/** to[o] = from[o] for the `bytes` (a local) bytes of a block: a step's rows of xp into a block the step may write. */
+function copyBlock(f: FunctionBuilder, to: number, from: number, bytes: number): void {
+  const o = f.local('i32');
+  vectors(f, o, bytes, () => {
+    at(f, to, o);
+    load(f, from, o).v128Store();
+  });
+}
+
+/**
+ * RNN step: pre = xp + h·W_hhᵀ formed in the step's rows of the states (xp copied there, the product
+ * added), then h = tanh(pre) or relu(pre) in place. xp itself is only read, so the host may pass the
+ * caller's buffer.
+ */
 const rnnForwardStep: CellEmitter = ({ f, lib, p, rowH, gh, nv, prevH }) => {
-  callMatmul(f, lib.nnAcc, prevH, p.w, p.input, p.rows, nv, p.hidden, rowH, gh);
   const [n, o, bytes] = i32s(f, 3) as [number, number, number];
   f.get(p.rows).get(p.hidden).i32Mul().set(n);
-  f.get(p.relu).i32Eqz().if(() => f.get(p.input).get(p.out).get(n).call(lib.math('tanh')));
+  f.get(n).i32Const(4).i32Mul().set(bytes);
+  copyBlock(f, p.out, p.input, bytes);
+  callMatmul(f, lib.nnAcc, prevH, p.w, p.out, p.rows, nv, p.hidden, rowH, gh);
+  f.get(p.relu).i32Eqz().if(() => f.get(p.out).get(p.out).get(n).call(lib.math('tanh')));
   f.get(p.relu).if(() => {
-    f.get(n).i32Const(4).i32Mul().set(bytes);
     vectors(f, o, bytes, () => {
       at(f, p.out, o);
-      load(f, p.input, o).f32x4Const(0).f32x4Max().v128Store();
+      load(f, p.out, o).f32x4Const(0).f32x4Max().v128Store();
     });
   });
 };
@@ -218,16 +235,22 @@ const gruForwardStep: CellEmitter = ({ f, lib, p, rowH, gh, nv, prevH }) => {
   });
 };
 
-/** LSTM step: pre = xp + h·W_hhᵀ; i, f, o = σ, g = tanh; c' = f·c + i·g; h' = o·tanh(c'). */
+/**
+ * LSTM step: pre = xp + h·W_hhᵀ (in the share's scratch: xp is only read); i, f, o = σ, g = tanh;
+ * c' = f·c + i·g; h' = o·tanh(c').
+ */
 const lstmForwardStep: CellEmitter = ({ f, lib, p, rowH, gh, nv, prevH, prevC, prevCRow }) => {
-  callMatmul(f, lib.nnAcc, prevH, p.w, p.input, p.rows, nv, p.hidden, rowH, gh);
   const [r, o, x, sv, h, pc, twoH, threeH, fourH, rowBytes] = i32s(f, 10) as number[] as [number, number, number, number, number, number, number, number, number, number];
   f.get(rowH).i32Const(2).i32Mul().set(twoH);
   f.get(rowH).i32Const(3).i32Mul().set(threeH);
   f.get(rowH).i32Const(4).i32Mul().set(fourH);
   f.get(rowH).i32Const(5).i32Mul().set(rowBytes);
+  const block = f.local('i32');
+  f.get(p.rows).get(fourH).i32Mul().set(block);
+  copyBlock(f, p.scratch, p.input, block);
+  callMatmul(f, lib.nnAcc, prevH, p.w, p.scratch, p.rows, nv, p.hidden, rowH, gh);
   repeat(f, r, p.rows, () => {
-    rowAt(f, x, p.input, r, fourH);
+    rowAt(f, x, p.scratch, r, fourH);
     rowAt(f, sv, p.saved, r, rowBytes);
     rowAt(f, h, p.out, r, rowH);
     rowAt(f, pc, prevC, r, prevCRow);

@@ -1,7 +1,8 @@
 /*
  * The `wasm` versions of the whole-sequence kernels (sequence-kernels.ts) for the CPU device: each
- * copies its inputs into the backend's wasm memory, makes one call per thread that runs every time
- * step (sequence-wasm-module.ts, sequence-wasm-backward.ts), and copies the results out. The batch
+ * places its inputs in the backend's wasm memory (where they are, for the backend's buffers that live
+ * there, else copied in), makes one call per thread that runs every time step (sequence-wasm-module.ts,
+ * sequence-wasm-backward.ts), and leaves the results in place or copies them out. The batch
  * rows of a recurrence are independent, so the two threads take one half of the rows each and meet
  * only at the end: no synchronisation between steps, no JavaScript per step. W_hh is packed once per
  * call for the matmul kernels (forward as W_hhᵀ, backward as W_hh). The recurrent weight's gradient
@@ -123,6 +124,38 @@ function runShares(
   else call.rt.callBoth(entry, [blocks[0]!], [blocks[1]!]);
 }
 
+/**
+ * An operand of a call: a backend buffer already in the memory, used where it is (`at`, its byte
+ * address), or else copied through a scratch region of its length (`region`). The kernels only read
+ * their inputs and write exactly the rows of their outputs, so either is safe.
+ */
+interface Operand {
+  readonly array: Float32Array;
+  readonly at: number;
+  readonly region: number;
+}
+
+/** Places `array`: in place when the runtime can address it, else in a region taken from `r`. */
+function operand(rt: WasmRuntime, r: Regions, array: Float32Array): Operand {
+  const at = rt.addressOf(array);
+  return { array, at, region: at >= 0 ? -1 : r.take(array.length) };
+}
+
+/** The byte address of float `offset` of an operand. */
+function addrOf(call: Call, x: Operand, offset = 0): number {
+  return (x.at >= 0 ? x.at : call.addr(x.region)) + 4 * offset;
+}
+
+/** Copies an input operand into its region, unless it is used in place. */
+function putIn(call: Call, x: Operand): void {
+  if (x.at < 0) put(call, x.region, x.array);
+}
+
+/** Copies an output operand out of its region, unless it was written in place. */
+function getOut(call: Call, x: Operand): void {
+  if (x.at < 0) get(call, x.region, x.array);
+}
+
 /** Copies `src` into the region at float offset `region`. */
 function put(call: Call, region: number, src: Float32Array): void {
   call.view.set(src, call.rt.base + region);
@@ -134,10 +167,10 @@ function get(call: Call, region: number, dst: Float32Array, length = dst.length,
   dst.set(call.view.subarray(from, from + length), to);
 }
 
-/** Packs W (row-major, k x n) for the nn kernels: raw copy, then the module's packB. */
-function packWeight(call: Call, raw: number, packed: number, w: Float32Array, k: number, n: number): void {
-  put(call, raw, w);
-  call.rt.call('packB', call.addr(raw), call.addr(packed), k, n / 4, n);
+/** Packs W (row-major, k x n) for the nn kernels with the module's packB, from W in place or a copy. */
+function packWeight(call: Call, w: Operand, packed: number, k: number, n: number): void {
+  putIn(call, w);
+  call.rt.call('packB', addrOf(call, w), call.addr(packed), k, n / 4, n);
 }
 
 const GATES = { rnn: 1, gru: 3, lstm: 4 } as const;
@@ -151,41 +184,38 @@ function forward(mode: 'rnn' | 'gru' | 'lstm', reference: HostKernel<SequencePar
     if (rt === null) return reference(args);
     const G = GATES[mode];
     const S = SAVED[mode];
-    const [xp, wT] = args.inputs as [Float32Array, Float32Array];
     const h0 = args.inputs[mode === 'gru' ? 3 : 2]!;
+    const [states] = args.outputs as [Float32Array];
     const parts = shares(rt, B, G * H * H);
     const r = new Regions();
     const params = r.take(2 * PARAM_INTS);
-    const wRaw = r.take(G * H * H);
     const wPacked = r.take(G * H * H);
-    const xpAt = r.take(T * B * G * H);
-    const statesAt = r.take(T * B * H);
-    const savedAt = r.take(T * B * S * H);
-    const h0At = r.take(B * H);
-    const extraAt = r.take(mode === 'gru' ? G * H : B * H);
-    const scratch = parts.map(([, rows]) => r.take(mode === 'gru' ? rows * 3 * H : 0));
+    const wT = operand(rt, r, args.inputs[1]!);
+    const xp = operand(rt, r, args.inputs[0]!);
+    const out = operand(rt, r, states);
+    const saved = operand(rt, r, S > 0 ? args.outputs[1]! : new Float32Array(0));
+    const first = operand(rt, r, h0.subarray(origin, origin + B * H));
+    const extra = operand(rt, r, mode === 'gru' ? args.inputs[2]! : mode === 'lstm' ? args.inputs[3]!.subarray(origin, origin + B * H) : new Float32Array(0));
+    // Per share: the GRU's hp [rows, 3H], the LSTM's pre-activations [rows, 4H].
+    const scratch = parts.map(([, rows]) => r.take(mode === 'rnn' ? 0 : rows * G * H));
     const call = open(rt, r);
     if (call === null) return reference(args);
-    packWeight(call, wRaw, wPacked, wT, H, G * H);
-    put(call, xpAt, xp);
-    put(call, h0At, h0.subarray(origin, origin + B * H));
-    if (mode === 'gru') put(call, extraAt, args.inputs[2]!);
-    if (mode === 'lstm') put(call, extraAt, args.inputs[3]!.subarray(origin, origin + B * H));
+    packWeight(call, wT, wPacked, H, G * H);
+    for (const x of [xp, first, extra]) putIn(call, x);
     const t0 = reverse === 1 ? T - 1 : 0;
     const dir = reverse === 1 ? -1 : 1;
-    runShares(call, ENTRY[`${mode}Forward`], params, parts, { w: wPacked, steps: T, hidden: H, relu, scratch }, (set, first) => {
-      set('input', call.addr(xpAt + (t0 * B + first) * G * H));
+    runShares(call, ENTRY[`${mode}Forward`], params, parts, { w: wPacked, steps: T, hidden: H, relu, scratch }, (set, row) => {
+      set('input', addrOf(call, xp, (t0 * B + row) * G * H));
       set('inputStep', dir * B * G * H * 4);
-      set('out', call.addr(statesAt + (t0 * B + first) * H));
+      set('out', addrOf(call, out, (t0 * B + row) * H));
       set('outStep', dir * B * H * 4);
-      set('saved', call.addr(savedAt + (t0 * B + first) * S * H));
+      set('saved', addrOf(call, saved, (t0 * B + row) * S * H));
       set('savedStep', dir * B * S * H * 4);
-      set('h0', call.addr(h0At + first * H));
-      set('extra', call.addr(extraAt + (mode === 'gru' ? 0 : first * H)));
+      set('h0', addrOf(call, first, row * H));
+      set('extra', addrOf(call, extra, mode === 'gru' ? 0 : row * H));
     });
-    const [states] = args.outputs as [Float32Array];
-    get(call, statesAt, states);
-    if (S > 0) get(call, savedAt, args.outputs[1]!);
+    getOut(call, out);
+    getOut(call, saved);
     // The final states are those of the last step processed.
     const last = reverse === 1 ? 0 : T - 1;
     args.outputs[S > 0 ? 2 : 1]!.set(states.subarray(last * B * H, (last + 1) * B * H));
@@ -215,31 +245,26 @@ function backward<P extends SequenceParams>(mode: 'rnn' | 'gru' | 'lstm', refere
     if (rt === null) return reference(args);
     const G = GATES[mode];
     const S = mode === 'rnn' ? 1 : SAVED[mode]; // the RNN reads its states where the others read saved
-    const [g, w] = args.inputs as [Float32Array, Float32Array];
-    const savedIn = mode === 'rnn' ? args.inputs[2]! : mode === 'gru' ? args.inputs[3]! : args.inputs[2]!;
+    const none = new Float32Array(0);
+    const outputs = args.outputs;
     const parts = shares(rt, B, G * H * H);
     const r = new Regions();
     const params = r.take(2 * PARAM_INTS);
-    const wRaw = r.take(G * H * H);
     const wPacked = r.take(G * H * H);
-    const gAt = r.take(T * B * H);
-    const savedAt = r.take(T * B * S * H);
-    const dAt = r.take(T * B * G * H);
-    const dHpAt = r.take(mode === 'gru' ? T * B * G * H : 0);
-    const statesAt = r.take(mode === 'gru' ? T * B * H : 0);
-    const initialAt = r.take(mode === 'rnn' ? 0 : B * H);
+    const w = operand(rt, r, args.inputs[1]!);
+    const g = operand(rt, r, args.inputs[0]!);
+    const saved = operand(rt, r, mode === 'gru' ? args.inputs[3]! : args.inputs[2]!);
+    const d = operand(rt, r, outputs[0]!);
+    const dHp = operand(rt, r, mode === 'gru' ? outputs[1]! : none);
+    const states = operand(rt, r, mode === 'gru' ? args.inputs[2]! : none);
+    const initialIn = mode === 'gru' ? args.inputs[4]! : mode === 'lstm' ? args.inputs[3]! : none;
+    const initial = operand(rt, r, mode === 'rnn' ? none : initialIn.subarray(origin, origin + B * H));
     // Per share: dh [rows, H], and for the LSTM dc [rows, H] and one row for tanh(c).
     const scratch = parts.map(([, rows]) => r.take(mode === 'lstm' ? (2 * rows + 1) * H : rows * H));
     const call = open(rt, r);
     if (call === null) return reference(args);
-    packWeight(call, wRaw, wPacked, w, G * H, H);
-    put(call, gAt, g);
-    put(call, savedAt, savedIn);
-    if (mode === 'gru') {
-      put(call, statesAt, args.inputs[2]!);
-      put(call, initialAt, args.inputs[4]!.subarray(origin, origin + B * H));
-    }
-    if (mode === 'lstm') put(call, initialAt, args.inputs[3]!.subarray(origin, origin + B * H));
+    packWeight(call, w, wPacked, G * H, H);
+    for (const x of [g, saved, states, initial]) putIn(call, x);
     parts.forEach(([first, rows], i) => {
       const at = call.rt.base + scratch[i]!;
       call.view.fill(0, at, at + rows * H);
@@ -253,24 +278,24 @@ function backward<P extends SequenceParams>(mode: 'rnn' | 'gru' | 'lstm', refere
     const tl = reverse === 1 ? 0 : T - 1;
     const dir = reverse === 1 ? 1 : -1;
     runShares(call, ENTRY[`${mode}Backward`], params, parts, { w: wPacked, steps: T, hidden: H, relu, scratch }, (set, first) => {
-      set('input', call.addr(gAt + (tl * B + first) * H));
+      set('input', addrOf(call, g, (tl * B + first) * H));
       set('inputStep', dir * B * H * 4);
-      set('out', call.addr(dAt + (tl * B + first) * G * H));
+      set('out', addrOf(call, d, (tl * B + first) * G * H));
       set('outStep', dir * B * G * H * 4);
-      set('saved', call.addr(savedAt + (tl * B + first) * S * H));
+      set('saved', addrOf(call, saved, (tl * B + first) * S * H));
       set('savedStep', dir * B * S * H * 4);
       if (mode === 'gru') {
-        set('extra', call.addr(dHpAt + (tl * B + first) * G * H));
-        // The states a step started from: those of the step processed before it (unused at the first).
-        set('states', call.addr(statesAt + ((tl + dir) * B + first) * H));
+        set('extra', addrOf(call, dHp, (tl * B + first) * G * H));
+        // The states a step started from: those of the step processed before it. Where that is h0
+        // instead, the pointer lies one step outside the buffer and is not read.
+        set('states', addrOf(call, states, ((tl + dir) * B + first) * H));
         set('statesStep', dir * B * H * 4);
-        set('h0', call.addr(initialAt + first * H));
+        set('h0', addrOf(call, initial, first * H));
       }
-      if (mode === 'lstm') set('extra', call.addr(initialAt + first * H));
+      if (mode === 'lstm') set('extra', addrOf(call, initial, first * H));
     });
-    const outputs = args.outputs;
-    get(call, dAt, outputs[0]!);
-    if (mode === 'gru') get(call, dHpAt, outputs[1]!);
+    getOut(call, d);
+    getOut(call, dHp);
     const dh0 = outputs[mode === 'gru' ? 2 : 1]!;
     parts.forEach(([first, rows], i) => {
       get(call, scratch[i]!, dh0, rows * H, first * H);

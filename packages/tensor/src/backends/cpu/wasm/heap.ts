@@ -41,13 +41,18 @@ interface HeapState {
   readonly free: Map<number, Float32Array[]>;
   /** Every buffer this heap made, so an address can be trusted. */
   readonly owned: WeakSet<Float32Array>;
+  /**
+   * The memory's ArrayBuffer objects this heap made buffers on (a shared memory hands out a new one
+   * after each growth), so that a view of a heap buffer, a subarray say, can be recognised too.
+   */
+  readonly memories: WeakSet<ArrayBufferLike>;
 }
 
 const heaps = new WeakMap<HeapHost, HeapState>();
 
 function heapOf(host: HeapHost): HeapState {
   let heap = heaps.get(host);
-  if (heap === undefined) heaps.set(host, (heap = { top: 0, free: new Map(), owned: new WeakSet() }));
+  if (heap === undefined) heaps.set(host, (heap = { top: 0, free: new Map(), owned: new WeakSet(), memories: new WeakSet() }));
   return heap;
 }
 
@@ -72,8 +77,10 @@ export function heapAlloc(host: HeapHost, size: number, zero: boolean, grow: (fl
   if (!grow(offset + floats)) return null;
   heap.top += floats;
   // Never handed out before, so still zero.
-  const buf = new Float32Array(host.exports.memory.buffer, offset * 4, size);
+  const memory = host.exports.memory.buffer;
+  const buf = new Float32Array(memory, offset * 4, size);
   heap.owned.add(buf);
+  heap.memories.add(memory);
   return buf;
 }
 
@@ -91,4 +98,16 @@ export function heapRelease(host: HeapHost, buf: Float32Array): boolean {
 export function heapOffset(host: HeapHost, buf: Float32Array): number {
   const heap = heaps.get(host);
   return heap !== undefined && heap.owned.has(buf) ? buf.byteOffset / 4 : -1;
+}
+
+/**
+ * The byte address in `host`'s memory of `view` when it lies inside one of the heap's buffers (a heap
+ * buffer itself or any view of one, of any element type), else -1. Unlike `heapOffset` this accepts
+ * subarrays: extensions use it to read inputs and write outputs where they are.
+ */
+export function heapAddress(host: HeapHost, view: ArrayBufferView): number {
+  const heap = heaps.get(host);
+  if (heap === undefined || !heap.memories.has(view.buffer)) return -1;
+  const start = view.byteOffset;
+  return start >= RESIDENT_FLOATS * 4 && start + view.byteLength <= SCRATCH_BASE * 4 ? start : -1;
 }

@@ -5,13 +5,14 @@
 // JavaScript between steps. packages/rnn's whole-sequence recurrences are the first user.
 //
 // The host side of a custom kernel's `wasm` version (defineKernel) uses `wasmRuntime()`: it copies
-// its inputs into the memory from `base` on, calls its functions (on one thread, or one share on
-// each with `callBoth`), and copies the outputs back. Below `base` the memory holds the matmul's
+// its inputs into the memory from `base` on (or reads those already there in place: `addressOf`),
+// calls its functions (on one thread, or one share on each with `callBoth`), and copies the outputs
+// back (or writes them in place). Below `base` the memory holds the matmul's
 // resident copies and the backend's buffers (heap.ts); above it, a call may use whatever it reserves.
 import type { MatmulParams } from '../../../backend.ts';
 import { addExtension } from './extension-registry.ts';
 import type { WasmModuleExtension } from './matmul-module.ts';
-import { SCRATCH_BASE } from './heap.ts';
+import { SCRATCH_BASE, heapAddress } from './heap.ts';
 import { sharedKernels, sharedMemoryFor, wasmMatmul } from './wasm-matmul.ts';
 
 export type { WasmLibrary, WasmModuleExtension, KernelShape } from './matmul-module.ts';
@@ -46,6 +47,13 @@ export interface WasmRuntime {
    * arguments each. The two calls must write disjoint memory.
    */
   callBoth(name: string, own: readonly number[], helper: readonly number[]): void;
+  /**
+   * The byte address of `view` in the memory when it lies in one of the backend's buffers there (below
+   * `base`: see heap.ts), else -1. A kernel may then read an input and write an output in place,
+   * rather than copying it through its scratch. Writing must stay inside the view: the neighbouring
+   * floats belong to other buffers.
+   */
+  addressOf(view: Float32Array | Int32Array): number;
   /** The backend's wasm matmul on host arrays (see Backend.matmul); false when it did not run. */
   matmul(A: Float32Array, B: Float32Array, C: Float32Array, p: MatmulParams): boolean;
 }
@@ -85,6 +93,7 @@ export function wasmRuntime(requires?: string): WasmRuntime | null {
         helper.wait();
       }
     },
+    addressOf: (view) => heapAddress(kern, view),
     matmul: (A, B, C, p) => wasmMatmul(A, B, C, p),
   };
 }
