@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { BackendBuffer, MatmulParams } from '../../../backend.ts';
 import { createWasmBackend } from '../index.ts';
-import { HEAP_FLOATS, HEAP_MIN_FLOATS, heapOffset } from './heap.ts';
+import { HEAP_FLOATS, HEAP_MIN_FLOATS, SCRATCH_BASE, heapAddress, heapOffset } from './heap.ts';
 import { tryWasmAxpy, tryWasmBinary, tryWasmBinaryRow, tryWasmBinaryScalar, tryWasmSimpleUnary } from './wasm-elementwise.ts';
 import { THREADED_MATH_MIN, tryWasmUnary } from './wasm-math.ts';
 import { mathMismatches } from './math-reference.ts';
-import { backendKernelShape, createWasmMatmul, sharedKernels, wasmMatmul } from './wasm-matmul.ts';
+import { backendKernelShape, createWasmMatmul, sharedKernels, sharedMemoryFor, wasmMatmul } from './wasm-matmul.ts';
 import { rng } from '../../../test-random.ts';
 
 // The wasm backend's float32 buffers live in the matmul's shared memory (heap.ts), where the matmul
@@ -45,6 +45,23 @@ describe('CPU buffers in the wasm heap', () => {
     expect(again.every((v) => v === 0)).toBe(true);
     expect(heapOffset(kern, f32(be.alloc(HEAP_MIN_FLOATS - 1, 'float32')))).toBe(-1);
     expect(heapOffset(kern, be.alloc(1000, 'int32') as unknown as Float32Array)).toBe(-1);
+  });
+
+  it('heapAddress: heap buffers and any view of them, of either element type; nothing outside the heap', () => {
+    const kern = sharedKernels()!;
+    expect(sharedMemoryFor(kern, SCRATCH_BASE + 64)).not.toBeNull(); // the scratch exists, before a is made
+    const a = f32(be.alloc(1001, 'float32'));
+    const at = heapAddress(kern, a);
+    expect(at).toBe(heapOffset(kern, a) * 4);
+    expect(heapAddress(kern, a.subarray(10, 20))).toBe(at + 40);
+    expect(heapAddress(kern, new Int32Array(a.buffer, a.byteOffset + 8, 5))).toBe(at + 8);
+    expect(heapAddress(kern, new Float32Array(1000))).toBe(-1); // a plain array
+    expect(heapAddress(kern, f32(be.alloc(HEAP_MIN_FLOATS - 1, 'float32')))).toBe(-1);
+    // The same memory, but the scratch above the heap: a kernel's own regions are not buffers.
+    const memory = a.buffer;
+    expect(heapAddress(kern, new Float32Array(memory, SCRATCH_BASE * 4, 4))).toBe(-1);
+    expect(heapAddress(kern, new Float32Array(memory, SCRATCH_BASE * 4 - 8, 4))).toBe(-1); // straddles the end
+    expect(heapAddress(kern, new Float32Array(memory, 0, 4))).toBe(-1); // the resident weights
   });
 
   it.each([
