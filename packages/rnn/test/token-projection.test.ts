@@ -39,9 +39,12 @@ interface Case {
 
 // Small and misaligned: rows of W fewer than a workgroup's lanes and more (70 > 64), xp row counts that
 // are not a multiple of the rows a workgroup takes (8 on a software adapter), a vocabulary of one.
+// Rows that are a multiple of 4 take the CPU device's wasm row copies (72: into an xp buffer in the
+// wasm memory, written in place; 4: a short xp, a plain array), the others its plain loop.
 const CASES: Case[] = [
   { batch: 3, steps: 5, rows: 6, vocab: 7 },
   { batch: 4, steps: 9, rows: 70, vocab: 5 },
+  { batch: 4, steps: 9, rows: 72, vocab: 5 },
   { batch: 1, steps: 3, rows: 4, vocab: 1 },
 ];
 
@@ -109,8 +112,8 @@ describe.each(devices.map((d) => [d.kind, d] as const))('projectTokens on %s', (
     }
   });
 
-  it('gives a token outside [0, vocab) the bias alone and no weight gradient, as its zero one-hot row does', async () => {
-    const c = { batch: 2, steps: 4, rows: 5, vocab: 3 };
+  it.each([5, 24])('gives a token outside [0, vocab) the bias alone and no weight gradient, as its zero one-hot row does (%i rows)', async (rows) => {
+    const c = { batch: 2, steps: 4, rows, vocab: 3 };
     const ints = Int32Array.from([0, -1, 2, 3, 1000, 1, -2147483648, 2]);
     const X = tensor(ints, { shape: [c.batch, c.steps], dtype: 'int32', device });
     const host = await drawParams(device, c, 8);
