@@ -90,6 +90,39 @@ describe('CPU buffers in the wasm heap', () => {
     expectSameBits(a, want);
   });
 
+  it.each([[false, false], [true, false], [false, true]] as const)('matmul on views inside heap buffers (transA %s, transB %s): the copying path\'s bits, nothing around C written', (transA, transB) => {
+    const [m, k, n] = [36, 40, 48];
+    for (const accumulate of [false, true]) {
+      const p: MatmulParams = { batch: 1, m, k, n, transA, transB, aBatchStride: 0, bBatchStride: 0, accumulate };
+      const [A, B, C0] = [random(m * k, 12), random(k * n, 13), random(m * n, 14)];
+      const want = C0.slice();
+      expect(wasmMatmul(A, B, want, p)).toBe(true);
+      // Each operand a view 8 floats into a longer heap buffer, as a kernel's subarrays of its states are.
+      const inside = (x: Float32Array): Float32Array => {
+        const whole = onHeap(new Float32Array(x.length + 16).fill(-3));
+        whole.set(x, 8);
+        return whole.subarray(8, 8 + x.length);
+      };
+      const got = inside(C0);
+      const whole = new Float32Array(got.buffer, got.byteOffset - 32, got.length + 16);
+      expect(wasmMatmul(inside(A), inside(B), got, p)).toBe(true);
+      expectSameBits(got, want);
+      for (const i of [0, 7, whole.length - 8, whole.length - 1]) expect(whole[i]).toBe(-3);
+    }
+  });
+
+  it('a product into a view that overlaps an operand reads the operand before writing (C goes through scratch)', () => {
+    const [m, k] = [32, 64];
+    const whole = onHeap(random(m * k + 128, 15));
+    const A = whole.subarray(0, m * k);
+    const C = whole.subarray(64, 64 + m * k); // starts inside A
+    const W = random(k * k, 16);
+    const want = new Float32Array(m * k);
+    expect(wasmMatmul(A.slice(), W, want, { batch: 1, m, k, n: k, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 })).toBe(true);
+    expect(wasmMatmul(A, onHeap(W), C, { batch: 1, m, k, n: k, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 })).toBe(true);
+    expectSameBits(C, want);
+  });
+
   it('elementwise and math kernels on heap buffers give the copying path\'s bits and leave the next buffer alone', () => {
     const n = 1001; // not a multiple of 4: the kernels' last vector reaches past the end
     const [x, y] = [random(n, 7), random(n, 8)];

@@ -29,7 +29,7 @@ import { extensionGeneration, registeredExtensions } from './extension-registry.
 import { type MatmulHelper, matmulThreads, startMatmulHelper } from './matmul-helper.ts';
 import { backendKernelShape, wasmSimdAvailable } from './wasm-features.ts';
 import { NOT_RESIDENT, RESIDENT_FLOATS, RESIDENT_MIN_FLOATS, type ResidentArea, residentSlot, roundUp4 } from './resident-operands.ts';
-import { SCRATCH_BASE, heapAlloc, heapOffset, heapRelease } from './heap.ts';
+import { SCRATCH_BASE, heapAddress, heapAlloc, heapRelease } from './heap.ts';
 import { copyRows, packTransposedInto, transposeInto } from './operand-layout.ts';
 
 // The engine probes, for the modules and tests that take them from the matmul's entry point.
@@ -166,11 +166,13 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
   const bReused = slot.reused;
   const bPacked = slot.offset >= 0 ? slot.offset : bPackedScratch;
   const accumulate = p.accumulate === true;
-  // Heap offsets, or -1. A transposed for the dot kernel is rearranged by the copy, so it goes to
-  // scratch; C in place needs rows of its own length and no operand it would overwrite while read.
-  const aHeap = transA && !outerProduct ? -1 : heapOffset(kern, A);
-  const bHeap = heapOffset(kern, B);
-  const cHeap = ldc === n && C !== A && C !== B ? heapOffset(kern, C) : -1;
+  // Heap offsets (of heap buffers or views of them, such as a kernel's subarrays of its states), or
+  // -1. A transposed for the dot kernel is rearranged by the copy, so it goes to scratch; C in place
+  // needs rows of its own length and no operand it would overwrite while read.
+  const aHeap = transA && !outerProduct ? -1 : heapFloat(kern, A);
+  const bHeap = heapFloat(kern, B);
+  const cInPlace = heapFloat(kern, C);
+  const cHeap = ldc === n && !overlaps(cInPlace, C, heapFloat(kern, A), A) && !overlaps(cInPlace, C, bHeap, B) ? cInPlace : -1;
 
   for (let bi = 0; bi < batch; bi++) {
     const aOff = bi * aBatchStride;
@@ -423,6 +425,18 @@ export function sharedKernels(): Kernels | null {
 export function wasmMatmul(A: Float32Array, B: Float32Array, C: Float32Array, p: MatmulParams): boolean {
   const kern = sharedKernels();
   return kern !== null && run(kern, A, B, C, p);
+}
+
+/** The float offset of `x` in the memory when it lies in a heap buffer (whole, or a view of one), else -1. */
+function heapFloat(kern: Kernels, x: Float32Array): number {
+  const at = heapAddress(kern, x);
+  return at >= 0 ? at / 4 : -1;
+}
+
+/** Whether two arrays at heap float offsets `at` and `bt` (-1: not in the heap) share any float. */
+function overlaps(at: number, a: Float32Array, bt: number, b: Float32Array): boolean {
+  if (at < 0 || bt < 0) return a === b;
+  return at < bt + b.length && bt < at + a.length;
 }
 
 /**
