@@ -1,9 +1,9 @@
 /*
  * The backward passes of the wasm whole-sequence recurrences (sequence-wasm-module.ts has the forward
- * ones and the helpers): walking time in reverse for a share of the batch rows, each step turns the
+ * ones and the helpers): walking time in reverse for a piece of the batch rows, each step turns the
  * state's gradient into the step's pre-activation gradients (the equations of sequence-host.ts), then
  * carries dh to the previous step with one product by W_hh (packed for nn as [G·H, H]). The carries
- * live in the share's scratch: dh [rows, H] (the host zeroes it), and for the LSTM dc [rows, H] (the
+ * live in the piece's scratch: dh [rows, H] (the host zeroes it), and for the LSTM dc [rows, H] (the
  * host seeds it with the final cell state's gradient or zeros) and one row for tanh(c).
  */
 import type { FunctionBuilder, ModuleBuilder, WasmLibrary } from '@tinytape/tensor';

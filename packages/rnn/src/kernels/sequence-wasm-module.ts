@@ -1,6 +1,6 @@
 /*
  * The whole-sequence recurrences in WebAssembly: one call runs every time step of a layer and direction
- * for a share of the batch rows (sequence-wasm.ts gives each of the CPU backend's two threads one half).
+ * for a piece of the batch rows (sequence-wasm.ts hands pieces of a few rows to the CPU backend's two threads).
  * Compiled into the backend's matmul module (registerWasmExtension), so each step's recurrent product is
  * a direct call of its `nn` / `nnAcc` kernels on W_hh packed once per call, and the gate functions are
  * its exp-based sigmoid and tanh, which round exactly as the backend's separate ops do. The equations
@@ -28,7 +28,7 @@ export const PARAMS = {
   w: 9,
   rows: 10, steps: 11, hidden: 12, relu: 13,
   /**
-   * This share's scratch: backward carries [rows, H] (two for the LSTM); forward the GRU's hp
+   * This piece's scratch: backward carries [rows, H] (two for the LSTM); forward the GRU's hp
    * [rows, 3H] and the LSTM's pre-activations [rows, 4H].
    */
   scratch: 14,
@@ -236,7 +236,7 @@ const gruForwardStep: CellEmitter = ({ f, lib, p, rowH, gh, nv, prevH }) => {
 };
 
 /**
- * LSTM step: pre = xp + h·W_hhᵀ (in the share's scratch: xp is only read); i, f, o = σ, g = tanh;
+ * LSTM step: pre = xp + h·W_hhᵀ (in the piece's scratch: xp is only read); i, f, o = σ, g = tanh;
  * c' = f·c + i·g; h' = o·tanh(c').
  */
 const lstmForwardStep: CellEmitter = ({ f, lib, p, rowH, gh, nv, prevH, prevC, prevCRow }) => {

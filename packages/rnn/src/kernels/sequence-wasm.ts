@@ -3,8 +3,9 @@
  * places its inputs in the backend's wasm memory (where they are, for the backend's buffers that live
  * there, else copied in), makes one call per thread that runs every time step (sequence-wasm-module.ts,
  * sequence-wasm-backward.ts), and leaves the results in place or copies them out. The batch
- * rows of a recurrence are independent, so the two threads take one half of the rows each and meet
- * only at the end: no synchronisation between steps, no JavaScript per step. W_hh is packed once per
+ * rows of a recurrence are independent, so the two threads claim pieces of a few rows each and run
+ * every step of them, meeting only at the end: no synchronisation between steps, no JavaScript per
+ * step. W_hh is packed once per
  * call for the matmul kernels (forward as W_hhᵀ, backward as W_hh). The recurrent weight's gradient
  * is two products over all steps on the backend's matmul, with the subarrays of the states as they
  * are (no shifted copy). Where wasm or its SIMD is missing, or H is not a multiple of 4, the plain
@@ -57,21 +58,32 @@ class Regions {
  * A recurrence whose per-step product (batch x G·H x H) has fewer multiply-adds than `minStepMacs` runs on one
  * thread, as the backend's matmul does below the same size: handing half of it to the helper saves
  * less than the helper costs, which then spins through the rest of the training step on the second
- * core. Measured on the forward kernel alone (B = 32, T = 35), two shares against one: RNN 256 and
+ * core. Measured on the forward kernel alone (B = 32, T = 35), two halves against one: RNN 256 and
  * LSTM 128 (2^21 each) 1.6x and 1.4x faster, RNN 128 and LSTM 64 (2^19) within 1.2x either way;
  * and whole training runs at hidden 32 took twice as long with the helper in every call. (The tests
  * lower it to split small batches too.)
  */
 export const sequenceThreading = {
   minStepMacs: 2 ** 20,
+  /** Batch rows per piece that the two threads claim (see `pieces`). */
+  pieceRows: 4,
 };
 
-/** The batch rows of each thread's share: [first, count] pairs (one share for a small product or one thread). */
-function shares(rt: WasmRuntime, batch: number, stepMacs: number): [number, number][] {
+/**
+ * The batch rows of each piece: [first, count] pairs, one piece for a small product or one thread.
+ * The threads claim pieces one at a time (WasmRuntime.callPieces), each running every time step of
+ * its rows. With two fixed halves the calling thread waited for the helper 0.3 ms a call on average
+ * (median 0.04 ms: the long waits are the times the OS or V8's background work holds up one core);
+ * with pieces of 4 rows the concise RNN 256's forward took 2.14-2.25 ms a call inside training
+ * against 2.58-2.62 ms (two alternating runs each; the GRU 256's was within noise). Pieces of 8 rows
+ * measured the same as 4 within noise.
+ */
+function pieces(rt: WasmRuntime, batch: number, stepMacs: number): [number, number][] {
   if (rt.threads < 2 || batch < 8 || batch * stepMacs < sequenceThreading.minStepMacs) return [[0, batch]];
-  // Whole blocks of 4 rows (the matmul's row block) to the first thread where the batch allows.
-  const first = Math.min(batch - 1, Math.ceil(batch / 8) * 4);
-  return [[0, first], [first, batch - first]];
+  const per = sequenceThreading.pieceRows;
+  const out: [number, number][] = [];
+  for (let first = 0; first < batch; first += per) out.push([first, Math.min(per, batch - first)]);
+  return out;
 }
 
 /** A memory session for one kernel call: regions laid out first, then the view and the parameter blocks. */
@@ -89,19 +101,19 @@ function open(rt: WasmRuntime, regions: Regions): Call | null {
   return { rt, view, ints: new Int32Array(view.buffer), addr: (region) => (rt.base + region) * 4 };
 }
 
-/** What every share's parameter block holds alike (regions as float offsets), besides its rows. */
+/** What every piece's parameter block holds alike (regions as float offsets), besides its rows. */
 interface Common {
   w: number;
   steps: number;
   hidden: number;
   relu: number;
-  /** Each share's scratch region. */
+  /** Each piece's scratch region. */
   scratch: number[];
 }
 
 /**
- * Runs `entry` once per share: share i's parameter block (at params + i·PARAM_INTS) holds `common`, its
- * rows, and what `fill` sets for the share's first row.
+ * Runs `entry` once per piece, on both threads: piece i's parameter block (at params + i·PARAM_INTS)
+ * holds `common`, its rows, and what `fill` sets for the piece's first row.
  */
 function runShares(
   call: Call, entry: string, params: number, parts: [number, number][], common: Common,
@@ -121,7 +133,7 @@ function runShares(
     return block * 4;
   });
   if (blocks.length === 1) call.rt.call(entry, blocks[0]!);
-  else call.rt.callBoth(entry, [blocks[0]!], [blocks[1]!]);
+  else call.rt.callPieces(entry, blocks[0]!, blocks.length, PARAM_INTS * 4);
 }
 
 /**
@@ -186,9 +198,9 @@ function forward(mode: 'rnn' | 'gru' | 'lstm', reference: HostKernel<SequencePar
     const S = SAVED[mode];
     const h0 = args.inputs[mode === 'gru' ? 3 : 2]!;
     const [states] = args.outputs as [Float32Array];
-    const parts = shares(rt, B, G * H * H);
+    const parts = pieces(rt, B, G * H * H);
     const r = new Regions();
-    const params = r.take(2 * PARAM_INTS);
+    const params = r.take(parts.length * PARAM_INTS);
     const wPacked = r.take(G * H * H);
     const wT = operand(rt, r, args.inputs[1]!);
     const xp = operand(rt, r, args.inputs[0]!);
@@ -196,7 +208,7 @@ function forward(mode: 'rnn' | 'gru' | 'lstm', reference: HostKernel<SequencePar
     const saved = operand(rt, r, S > 0 ? args.outputs[1]! : new Float32Array(0));
     const first = operand(rt, r, h0.subarray(origin, origin + B * H));
     const extra = operand(rt, r, mode === 'gru' ? args.inputs[2]! : mode === 'lstm' ? args.inputs[3]!.subarray(origin, origin + B * H) : new Float32Array(0));
-    // Per share: the GRU's hp [rows, 3H], the LSTM's pre-activations [rows, 4H].
+    // Per piece: the GRU's hp [rows, 3H], the LSTM's pre-activations [rows, 4H].
     const scratch = parts.map(([, rows]) => r.take(mode === 'rnn' ? 0 : rows * G * H));
     const call = open(rt, r);
     if (call === null) return reference(args);
@@ -247,9 +259,9 @@ function backward<P extends SequenceParams>(mode: 'rnn' | 'gru' | 'lstm', refere
     const S = mode === 'rnn' ? 1 : SAVED[mode]; // the RNN reads its states where the others read saved
     const none = new Float32Array(0);
     const outputs = args.outputs;
-    const parts = shares(rt, B, G * H * H);
+    const parts = pieces(rt, B, G * H * H);
     const r = new Regions();
-    const params = r.take(2 * PARAM_INTS);
+    const params = r.take(parts.length * PARAM_INTS);
     const wPacked = r.take(G * H * H);
     const w = operand(rt, r, args.inputs[1]!);
     const g = operand(rt, r, args.inputs[0]!);
@@ -259,7 +271,7 @@ function backward<P extends SequenceParams>(mode: 'rnn' | 'gru' | 'lstm', refere
     const states = operand(rt, r, mode === 'gru' ? args.inputs[2]! : none);
     const initialIn = mode === 'gru' ? args.inputs[4]! : mode === 'lstm' ? args.inputs[3]! : none;
     const initial = operand(rt, r, mode === 'rnn' ? none : initialIn.subarray(origin, origin + B * H));
-    // Per share: dh [rows, H], and for the LSTM dc [rows, H] and one row for tanh(c).
+    // Per piece: dh [rows, H], and for the LSTM dc [rows, H] and one row for tanh(c).
     const scratch = parts.map(([, rows]) => r.take(mode === 'lstm' ? (2 * rows + 1) * H : rows * H));
     const call = open(rt, r);
     if (call === null) return reference(args);

@@ -33,6 +33,28 @@ function addTanhProduct(mod: ModuleBuilder, lib: WasmLibrary): void {
   });
 }
 
+/**
+ * piece(block): block holds i32s [p, out, spin]; adds 1 to the 4 floats at out + 16·p after `spin` empty
+ * loop rounds (so both threads are still claiming when the other starts). A piece run twice shows as 2.
+ */
+function addPiece(mod: ModuleBuilder): void {
+  mod.addFunction('testPiece', ['i32'], [], (f) => {
+    const [p, out, spin, at] = [f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32')];
+    f.get(0).i32Load(0).set(p);
+    f.get(0).i32Load(4).set(out);
+    f.get(0).i32Load(8).set(spin);
+    f.block((done) => {
+      f.loop((top) => {
+        f.get(spin).i32Eqz().brIf(done);
+        f.get(spin).i32Const(1).i32Sub().set(spin);
+        f.br(top);
+      });
+    });
+    f.get(out).get(p).i32Const(16).i32Mul().i32Add().set(at);
+    f.get(at).get(at).v128Load().f32x4Const(1).f32x4Add().v128Store();
+  });
+}
+
 describe.runIf(wasmSimdAvailable())('wasm extensions', () => {
   // A product before registering builds the module without the extension; it is rebuilt on next use.
   const A = Float32Array.from({ length: 8 * 6 }, (_, i) => Math.sin(i));
@@ -40,7 +62,7 @@ describe.runIf(wasmSimdAvailable())('wasm extensions', () => {
   const expected = new Float32Array(64);
   beforeAll(() => {
     expect(wasmMatmul(A, B, expected, { batch: 1, m: 8, k: 6, n: 8, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 })).toBe(true);
-    registerWasmExtension({ name: 'test-extension', build: (mod, lib) => { addDouble(mod); addTanhProduct(mod, lib); } });
+    registerWasmExtension({ name: 'test-extension', build: (mod, lib) => { addDouble(mod); addTanhProduct(mod, lib); addPiece(mod); } });
   });
 
   it('are compiled in after the module was first built, and the matmul still works', () => {
@@ -63,6 +85,21 @@ describe.runIf(wasmSimdAvailable())('wasm extensions', () => {
     rt.callBoth('testDoubleAll', [at(16), at(48), 8], [at(24), at(56), 8]);
     const out = rt.reserve(64)!.subarray(rt.base + 32, rt.base + 64);
     expect(Array.from(out)).toEqual(Array.from(src, (x) => 2 * x));
+  });
+
+  it('run every piece of a callPieces exactly once, whichever thread claims it', async () => {
+    const rt = wasmRuntime('testPiece')!;
+    for (let i = 0; i < 200 && rt.threads === 2 && !rt.helperReady(); i++) await new Promise((r) => setTimeout(r, 25));
+    for (const pieces of [1, 2, 7, 40]) {
+      // Blocks of 4 i32s from base, then the pieces' outputs (4 floats each).
+      const view = rt.reserve(4 * pieces + 4 * pieces)!;
+      const ints = new Int32Array(view.buffer);
+      const outAt = rt.base + 4 * pieces;
+      view.fill(0, outAt, outAt + 4 * pieces);
+      for (let p = 0; p < pieces; p++) ints.set([p, outAt * 4, 20_000 * (p % 3), 0], rt.base + 4 * p);
+      rt.callPieces('testPiece', rt.base * 4, pieces, 16);
+      expect(Array.from(rt.reserve(8 * pieces)!.subarray(outAt, outAt + 4 * pieces)), `${pieces} pieces`).toEqual(new Array(4 * pieces).fill(1));
+    }
   });
 
   it('call the matmul kernels and the math functions inside the module', () => {

@@ -48,6 +48,14 @@ export interface WasmRuntime {
    */
   callBoth(name: string, own: readonly number[], helper: readonly number[]): void;
   /**
+   * Runs `name(first + p·stride)` for every piece p < `pieces`, both threads claiming pieces one at a
+   * time until none is left (this thread from the first piece on, the helper from the last one back),
+   * so a thread that runs slower, or starts late, simply takes fewer. For functions of one argument, a
+   * parameter block's address, one block per piece `stride` bytes apart. The pieces must write
+   * disjoint memory. All on this thread without a ready helper.
+   */
+  callPieces(name: string, first: number, pieces: number, stride: number): void;
+  /**
    * The byte address of `view` in the memory when it lies in one of the backend's buffers there (below
    * `base`: see heap.ts), else -1. A kernel may then read an input and write an output in place,
    * rather than copying it through its scratch. Writing must stay inside the view: the neighbouring
@@ -89,6 +97,21 @@ export function wasmRuntime(requires?: string): WasmRuntime | null {
       helper.start(name, theirs);
       try {
         f(...own);
+      } finally {
+        helper.wait();
+      }
+    },
+    callPieces(name, first, pieces, stride) {
+      const f = fn(name);
+      if (helper === null || !helper.ready() || pieces < 2) {
+        for (let p = 0; p < pieces; p++) f(first + p * stride);
+        return;
+      }
+      // A piece is "one row" of a call whose argument 0 moves by `stride` per row; the size the helper
+      // passes as argument 3 is ignored by a function of one argument.
+      helper.startPieces(name, [first, 0, 0, pieces], pieces, 1, 3, { a: stride, b: 0, c: 0 });
+      try {
+        for (let p = 0; helper.claimPiece(pieces); p++) f(first + p * stride);
       } finally {
         helper.wait();
       }
