@@ -68,7 +68,8 @@ export function sumRowsWasm(g: Float32Array, n: number, width: number, bias: Flo
   const tableFloats = tokens === undefined ? 0 : vocab * width;
   const rows = g.subarray(0, n * width);
   const gInPlace = rt.addressOf(rows); // g read where it is when it is a backend buffer in the memory
-  const [gAt, tokAt, tableAt, biasAt] = [0, n * width, n * width + n + 4, n * width + n + 4 + tableFloats].map((x) => rt.base + Math.ceil(x / 4) * 4);
+  const gFloats = gInPlace >= 0 ? 0 : n * width; // else copied into scratch first
+  const [gAt, tokAt, tableAt, biasAt] = [0, gFloats, gFloats + n + 4, gFloats + n + 4 + tableFloats].map((x) => rt.base + Math.ceil(x / 4) * 4);
   const view = rt.reserve(biasAt - rt.base + width);
   if (view === null) return false;
   if (gInPlace < 0) view.set(rows, gAt!);

@@ -7,7 +7,6 @@
 // each row's sum is then taken over the stored values in doubles. Summing the rounded values rather
 // than Math.exp's doubles moves a sum by at most 2^-24 relative, below the float32 results' own
 // rounding, and keeps the results independent of which path computed the exponentials.
-
 //
 // crossEntropy keeps its exponentials and row sums, with the logits buffer and its version stamp
 // (buffer-versions.ts), so that crossEntropyBackward of the same, unchanged logits, which a training
