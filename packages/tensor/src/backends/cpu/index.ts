@@ -8,11 +8,12 @@ import { matmul as referenceMatmul } from '../reference/matmul.ts';
 import { binary } from './binary.ts';
 import { markWritten } from './buffer-versions.ts';
 import { copy } from './copy.ts';
-import { oneHotRowsMatmul } from './one-hot-rows.ts';
+import { oneHotRowsMatmul, oneHotRowsTransposedMatmul } from './one-hot-rows.ts';
 import { axpy, unary } from './elementwise.ts';
 import { argmax, reduce } from './reduce.ts';
 import { crossEntropy, crossEntropyBackward, softmax } from './softmax.ts';
 import { sharedHeapAlloc, sharedHeapRelease, tryWasmMatmul } from './wasm/wasm-matmul.ts';
+import { heapZero } from './wasm/in-place.ts';
 
 // A CPU buffer is the typed array itself, exactly `size` elements long. The front end has already
 // checked every dtype, so these casts only restate what the handle is; no kernel re-validates.
@@ -110,22 +111,31 @@ export function createWasmBackend(): Backend {
     pooledBytes -= size * BYTES_PER_ELEMENT;
     // New contents (zeros, or whatever the caller writes next): a new version (buffer-versions.ts).
     markWritten(buf);
-    return zero ? buf.fill(0) : buf;
+    if (zero && !heapZero(buf, 0, size)) buf.fill(0);
+    return buf;
+  };
+
+  const zeroFloats = (x: Float32Array, size: number): void => {
+    if (!heapZero(x, 0, size)) x.fill(0, 0, size);
   };
 
   const kernels: Kernels = {
-    fill: (out, size, value) => fill(any(out), size, value),
+    // Zeros in a heap buffer through wasm's memory.fill: TypedArray fill is about 10x slower on the
+    // shared memory (wasm/elementwise-module.ts). Object.is keeps −0 on the ordinary path.
+    fill: (out, size, value) => {
+      if (!Object.is(value, 0) || !heapZero(any(out), 0, size)) fill(any(out), size, value);
+    },
     unary: (op, x, out, size) => unary(op, f32(x), f32(out), size),
     scalar: (op, x, s, out, size) => scalar(op, f32(x), s, f32(out), size),
     binary: (op, a, b, out, layout) => binary(op, f32(a), f32(b), f32(out), layout),
     // a's strides are its contiguous strides, which is all `binary` needs to write its output over a.
     binaryInPlace: (op, a, b, layout) => binary(op, f32(a), f32(b), f32(a), layout),
     axpy: (y, x, alpha, size) => axpy(f32(y), f32(x), alpha, size),
-    // Row copies for an A of one-hot rows (one-hot-rows.ts); else WebAssembly SIMD kernels (wasm/)
+    // Row copies or row sums for an A of one-hot rows (one-hot-rows.ts); else WebAssembly SIMD kernels (wasm/)
     // when the engine has SIMD and the product is big enough to repay copying the operands into wasm
     // memory; otherwise the reference triple loop.
     matmul(a, b, out, p) {
-      if (oneHotRowsMatmul(f32(a), f32(b), f32(out), p)) return;
+      if (oneHotRowsMatmul(f32(a), f32(b), f32(out), p) || oneHotRowsTransposedMatmul(f32(a), f32(b), f32(out), p)) return;
       if (!tryWasmMatmul(f32(a), f32(b), f32(out), p)) referenceMatmul(f32(a), f32(b), f32(out), p);
     },
     reduce: (op, x, out, p) => reduce(op, f32(x), f32(out), p),
@@ -140,9 +150,10 @@ export function createWasmBackend(): Backend {
       crossEntropyBackward(f32(logits), i32(targets), f32(gradOut), f32(out), rows, cols),
     cast: (x, out, size, from, to) => cast(any(x), any(out), size, from, to),
     // A custom kernel's own wasm version when it has one, else its reference loop; either way with
-    // this backend's unary and axpy kernels, so it gets the same σ, tanh and updates as the separate ops.
+    // this backend's unary, axpy and zeroing kernels, so it gets the same σ, tanh and updates as the
+    // separate ops.
     runKernel: (kernel, inputs, outputs, sizes, params) =>
-      (kernel.wasm ?? kernel.reference)(hostKernelArgs(kernel, inputs, outputs, sizes, params, unary, axpy)),
+      (kernel.wasm ?? kernel.reference)(hostKernelArgs(kernel, inputs, outputs, sizes, params, unary, axpy, zeroFloats)),
   };
 
   // A new float32 buffer in the wasm heap where it can be (wasm/heap.ts: the matmul then reads and

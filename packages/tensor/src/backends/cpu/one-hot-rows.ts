@@ -1,5 +1,8 @@
 import type { MatmulParams } from '../../backend.ts';
 import { versionOf } from './buffer-versions.ts';
+import { tryWasmAddRows } from './wasm/wasm-elementwise.ts';
+import { heapCopy, heapZero } from './wasm/in-place.ts';
+import { WASM_MIN_MACS, sharedKernels } from './wasm/wasm-matmul.ts';
 
 // Products whose left operand has at most one nonzero per row, one at least: a time step of one-hot
 // encoded tokens times the input weight (d2l's X·W_xh in the scratch models, [32,28]·[28,512] once per
@@ -73,7 +76,7 @@ export function oneHotRowsMatmul(A: Float32Array, B: Float32Array, C: Float32Arr
     const out = i * n;
     const q = columns[i]!;
     if (q < 0) {
-      if (!accumulate) C.fill(0, out, out + n);
+      if (!accumulate && !heapZero(C, out, n)) C.fill(0, out, out + n);
       continue;
     }
     const a = A[i * k + q]!;
@@ -83,10 +86,68 @@ export function oneHotRowsMatmul(A: Float32Array, B: Float32Array, C: Float32Arr
     if (accumulate) {
       for (let j = 0; j < n; j++) C[out + j] = C[out + j]! + (Math.fround(a * B[at + j * step]!) + 0);
     } else if (a === 1 && !transB && contents === 'plain') {
-      C.set(B.subarray(at, at + n), out); // x + 0 is x itself when no x is −0
+      // x + 0 is x itself when no x is −0; memory.copy where both lie in the heap (faster than set there)
+      if (!heapCopy(C, out, B, at, n)) C.set(B.subarray(at, at + n), out);
     } else {
       for (let j = 0; j < n; j++) C[out + j] = Math.fround(a * B[at + j * step]!) + 0;
     }
+  }
+  return true;
+}
+
+/** The column of each row's 1 (-1 for a zero row), for the transposed product, grown as needed. */
+let targets = new Int32Array(64);
+
+/**
+ * C = Aᵀ·B for an A stored k x m (one batch entry, not accumulating) whose rows each hold a single 1 or
+ * nothing: the gradient of a weight multiplied by one-hot rows (d2l's W_xh, whose deferred gradient is
+ * [1120,28]ᵀ·[1120,512] a step in the scratch RNN). Row q of C is then the sum of the rows of B whose
+ * row of A has its 1 in column q: row additions instead of k multiply-adds per element, through the
+ * wasm add where C and B are heap buffers. Returns false, having written nothing, for any other
+ * product, and false after writing C when the sum is not finite everywhere (see below); the caller
+ * then runs the matmul, which writes all of C.
+ *
+ * Bit for bit the wasm kernels' result, and taken only where they would run: they accumulate each
+ * element over k in order from +0, in float32, and with a ∈ {0, 1} every term is 0·b (±0, which
+ * leaves the running sum as it is, since it is never −0) or 1·b (exactly b, even fused): the same
+ * float32 additions, in the same order, as adding the rows. The
+ * exception is 0·∞ or 0·NaN, which poisons a whole column of the kernels' product. Such a value in B
+ * also leaves a non-finite value in its row's sum, so a C that is not finite everywhere goes back to
+ * the kernels, and no scan of B (a fresh gradient every time) is needed.
+ */
+export function oneHotRowsTransposedMatmul(A: Float32Array, B: Float32Array, C: Float32Array, p: MatmulParams): boolean {
+  const { m, k, n } = p;
+  if (!p.transA || p.transB || p.accumulate === true || p.batch !== 1 || m === 0 || n === 0 || k === 0) return false;
+  // Only where the wasm kernels would run (the reference loop sums in doubles: other bits).
+  if (m * n * k < WASM_MIN_MACS || sharedKernels() === null) return false;
+  if (targets.length < k) targets = new Int32Array(k);
+  let hot = false;
+  for (let i = 0; i < k; i++) {
+    let column = -1;
+    const row = i * m;
+    for (let q = 0; q < m; q++) {
+      const a = A[row + q]!;
+      if (a === 0) continue;
+      if (a !== 1 || column >= 0) return false;
+      column = q;
+    }
+    targets[i] = column;
+    hot ||= column >= 0;
+  }
+  if (!hot) return false;
+  if (!heapZero(C, 0, m * n)) C.fill(0, 0, m * n);
+  if (!tryWasmAddRows(C, B, targets, k, n)) {
+    for (let i = 0; i < k; i++) {
+      const q = targets[i]!;
+      if (q < 0) continue;
+      const to = q * n;
+      const from = i * n;
+      for (let j = 0; j < n; j++) C[to + j] = C[to + j]! + B[from + j]!;
+    }
+  }
+  for (let i = 0; i < m * n; i++) {
+    const x = C[i]!;
+    if (x - x !== 0) return false; // NaN or ±∞
   }
   return true;
 }

@@ -39,6 +39,7 @@ export function readAs(buf: TypedArray, dtype: DType, size: number): TypedArray 
 export function hostKernelArgs<P extends KernelParams>(
   kernel: CustomKernel<P>, inputs: BackendBuffer[], written: BackendBuffer[], sizes: number[], params: P,
   unaryKernel: HostKernelArgs<P>['unary'], axpyKernel: HostKernelArgs<P>['axpy'],
+  zeroKernel: HostKernelArgs<P>['zero'] = fillZero,
 ): HostKernelArgs<P> {
   // `written` holds the updated buffers first, then the outputs (ops/custom.ts).
   const updated = kernel.updates?.length ?? 0;
@@ -52,8 +53,13 @@ export function hostKernelArgs<P extends KernelParams>(
     params,
     unary: unaryKernel,
     axpy: axpyKernel,
+    zero: zeroKernel,
   };
 }
+
+const fillZero = (x: Float32Array, size: number): void => {
+  x.fill(0, 0, size);
+};
 
 const NO_FLOATS = new Float32Array(0);
 

@@ -57,6 +57,10 @@ export type ElementwiseExports = { readonly memory: ElementwiseMemory } & {
   readonly axpy: (y: number, x: number, alpha: number, n: number) => void;
   /** acc[c] += x[0·cols + c] + x[1·cols + c] + ... + x[(rows−1)·cols + c], with acc an array of doubles. */
   readonly colSum: (x: number, acc: number, rows: number, cols: number) => void;
+  /** Copies `bytes` bytes from src to dst (memmove: the ranges may overlap). */
+  readonly copyBytes: (dst: number, src: number, bytes: number) => void;
+  /** Sets `bytes` bytes from dst on to zero. */
+  readonly zeroBytes: (dst: number, bytes: number) => void;
 };
 
 const I32 = 'i32' as const;
@@ -223,6 +227,17 @@ export function buildElementwiseModule(memoryPages: number, sharedMaximumPages?:
       bump(f, acc, 32);
       bump(f, x, 16);
     });
+  });
+
+  // Plain copies and zeroing, for arrays in a shared memory: there V8's TypedArray set and fill take a
+  // path safe for concurrent access that ran 4x (set) and 10x (fill) slower than on an ordinary
+  // buffer (64 KB: 2.5 against 0.7 µs, 4.7 against 0.5 µs), while memory.copy and memory.fill are a
+  // memmove and a memset.
+  mod.addFunction('copyBytes', [I32, I32, I32], [], (f) => {
+    f.get(0).get(1).get(2).memoryCopy();
+  });
+  mod.addFunction('zeroBytes', [I32, I32], [], (f) => {
+    f.get(0).i32Const(0).get(1).memoryFill();
   });
 
   return mod.toBytes();

@@ -11,7 +11,7 @@
 // after the op's range.
 
 import { type ElementwiseExports, buildElementwiseModule } from './elementwise-module.ts';
-import { SCRATCH_BASE, heapOffset } from './heap.ts';
+import { SCRATCH_BASE, heapAddress, heapOffset } from './heap.ts';
 import { DEFAULT_MATH_UNROLL, type MathModuleExports, buildMathModule } from './math-module.ts';
 import { type Kernels, sharedKernels, sharedMemoryFor } from './wasm-matmul.ts';
 
@@ -81,4 +81,33 @@ export function inPlaceCall(n: number, written: Float32Array, ...read: Float32Ar
 export function inPlaceScratch(run: InPlace, floats: number): { view: Float32Array; at: number } | null {
   const view = sharedMemoryFor(run.kern, SCRATCH_BASE + floats + 4);
   return view === null ? null : { view, at: SCRATCH_BASE * 4 };
+}
+
+/**
+ * dst[dstAt + i] = src[srcAt + i] for i < n through wasm's memory.copy, when both arrays lie in the shared
+ * memory's heap (heap buffers or views of them, of the same element size); false otherwise, having
+ * copied nothing, and the caller uses `set`, which is several times slower on a shared buffer (see
+ * elementwise-module.ts). The ranges may overlap.
+ */
+export function heapCopy(dst: Float32Array | Int32Array, dstAt: number, src: Float32Array | Int32Array, srcAt: number, n: number): boolean {
+  const run = inPlace();
+  if (run === null) return false;
+  const to = heapAddress(run.kern, dst);
+  const from = to < 0 ? -1 : heapAddress(run.kern, src);
+  if (from < 0 || dstAt + n > dst.length || srcAt + n > src.length) return false;
+  run.elementwise.copyBytes(to + 4 * dstAt, from + 4 * srcAt, 4 * n);
+  return true;
+}
+
+/**
+ * x[at + i] = 0 for i < n through wasm's memory.fill when x lies in the shared memory's heap; false
+ * otherwise, having written nothing (the caller uses `fill`, about 10x slower on a shared buffer).
+ */
+export function heapZero(x: Float32Array | Int32Array, at: number, n: number): boolean {
+  const run = inPlace();
+  if (run === null) return false;
+  const to = heapAddress(run.kern, x);
+  if (to < 0 || at + n > x.length) return false;
+  run.elementwise.zeroBytes(to + 4 * at, 4 * n);
+  return true;
 }

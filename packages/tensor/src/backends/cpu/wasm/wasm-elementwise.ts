@@ -9,6 +9,7 @@
 import { type ElementwiseExports, type WasmBinaryOp, type WasmSimpleUnaryOp, buildElementwiseModule } from './elementwise-module.ts';
 import { wasmSimdAvailable } from './wasm-matmul.ts';
 import { inPlaceCall, inPlaceScratch } from './in-place.ts';
+import { heapOffset } from './heap.ts';
 import { sharedWasmInstance } from './wasm-math.ts';
 
 export type { WasmBinaryOp, WasmSimpleUnaryOp } from './elementwise-module.ts';
@@ -175,6 +176,28 @@ export function tryWasmSimpleUnary(
     copyIn(view, A, x, s, len);
     exports[op](A * 4, OUT * 4, len);
     copyOut(view, OUT, out, s, len);
+  }
+  return true;
+}
+
+/**
+ * c[targets[i]·n + j] += b[i·n + j] for every i < rows with targets[i] ≥ 0 and j < n, row after row in
+ * the order of i, on heap buffers where they lie (in-place.ts), one wasm add per row. Returns false,
+ * having written nothing, unless c and b are whole heap buffers and n is a multiple of 4 (the kernel
+ * writes whole vectors, which would otherwise run into the next row of c).
+ */
+export function tryWasmAddRows(c: Float32Array, b: Float32Array, targets: Int32Array, rows: number, n: number): boolean {
+  if (n % 4 !== 0 || rows * n > b.length || instance() === null) return false;
+  const here = inPlaceCall(c.length, c);
+  const bAt = here === null ? -1 : heapOffset(here.run.kern, b);
+  if (here === null || bAt < 0) return false;
+  const add = here.run.elementwise.add;
+  const rowBytes = 4 * n;
+  for (let i = 0; i < rows; i++) {
+    const q = targets[i]!;
+    if (q < 0) continue;
+    const to = here.out + q * rowBytes;
+    add(to, 4 * bAt + i * rowBytes, to, n);
   }
   return true;
 }

@@ -205,6 +205,18 @@ export class FunctionBuilder {
     return this.op(0x38, ...this.memarg(2, offset));
   }
 
+  // ---- bulk memory ----
+
+  /** memory.copy of memory 0: n bytes (top of the stack) from src (below it) to dst (below that), as memmove. */
+  memoryCopy(): this {
+    return this.op(0xfc, 0x0a, 0x00, 0x00);
+  }
+
+  /** memory.fill of memory 0: n bytes (top of the stack) at dst (below the value) set to the byte value (middle). */
+  memoryFill(): this {
+    return this.op(0xfc, 0x0b, 0x00);
+  }
+
   // ---- SIMD ----
   // Vector loads and stores declare 4-byte alignment: addresses are only ever float-aligned, and the
   // hint must not promise more than is true.
