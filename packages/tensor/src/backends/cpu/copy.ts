@@ -1,7 +1,7 @@
 import type { CopyParams } from '../../backend.ts';
 import type { TypedArray } from '../../dtype.ts';
 import { Odometer, coalesce } from './strided.ts';
-import { heapCopy } from './wasm/in-place.ts';
+import { heapCopier } from './wasm/in-place.ts';
 
 // Below this run length a plain loop beats `set`, whose subarray view costs an allocation per run.
 const SET_MIN_RUN = 32;
@@ -24,12 +24,12 @@ export function copy(src: TypedArray, dst: TypedArray, p: CopyParams): void {
 
   if (ss === 1 && ds === 1 && n >= SET_MIN_RUN) {
     // Runs between heap buffers go through wasm's memory.copy, several times faster than `set` on the
-    // shared memory (wasm/elementwise-module.ts); the first run tells whether both arrays are there.
-    const wasm = heapCopy(dst, walk.b, src, walk.a, n);
-    for (let r = wasm ? 1 : 0; r < runs; r++) {
-      if (r > 0) walk.advance();
-      if (wasm) heapCopy(dst, walk.b, src, walk.a, n);
+    // shared memory (wasm/elementwise-module.ts).
+    const wasm = heapCopier(dst, src);
+    for (let r = 0; r < runs; r++) {
+      if (wasm !== null) wasm(walk.b, walk.a, n);
       else dst.set(src.subarray(walk.a, walk.a + n), walk.b);
+      walk.advance();
     }
     return;
   }

@@ -1,7 +1,7 @@
 import type { MatmulParams } from '../../backend.ts';
 import { versionOf } from './buffer-versions.ts';
 import { tryWasmAddRows } from './wasm/wasm-elementwise.ts';
-import { heapCopy, heapZero } from './wasm/in-place.ts';
+import { heapCopier, heapZero } from './wasm/in-place.ts';
 import { WASM_MIN_MACS, sharedKernels } from './wasm/wasm-matmul.ts';
 
 // Products whose left operand has at most one nonzero per row, one at least: a time step of one-hot
@@ -72,6 +72,7 @@ export function oneHotRowsMatmul(A: Float32Array, B: Float32Array, C: Float32Arr
   if (contents === 'nonFinite') return false;
 
   const accumulate = p.accumulate === true;
+  const wasmCopy = heapCopier(C, B);
   for (let i = 0; i < m; i++) {
     const out = i * n;
     const q = columns[i]!;
@@ -87,7 +88,8 @@ export function oneHotRowsMatmul(A: Float32Array, B: Float32Array, C: Float32Arr
       for (let j = 0; j < n; j++) C[out + j] = C[out + j]! + (Math.fround(a * B[at + j * step]!) + 0);
     } else if (a === 1 && !transB && contents === 'plain') {
       // x + 0 is x itself when no x is −0; memory.copy where both lie in the heap (faster than set there)
-      if (!heapCopy(C, out, B, at, n)) C.set(B.subarray(at, at + n), out);
+      if (wasmCopy !== null) wasmCopy(out, at, n);
+      else C.set(B.subarray(at, at + n), out);
     } else {
       for (let j = 0; j < n; j++) C[out + j] = Math.fround(a * B[at + j * step]!) + 0;
     }

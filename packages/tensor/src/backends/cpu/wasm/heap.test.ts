@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { BackendBuffer, MatmulParams } from '../../../backend.ts';
 import { createWasmBackend } from '../index.ts';
 import { HEAP_FLOATS, HEAP_MIN_FLOATS, SCRATCH_BASE, heapAddress, heapOffset } from './heap.ts';
-import { tryWasmAxpy, tryWasmBinary, tryWasmBinaryRow, tryWasmBinaryScalar, tryWasmSimpleUnary } from './wasm-elementwise.ts';
+import { tryWasmAxpy, tryWasmBinary, tryWasmBinaryRow, tryWasmBinaryScalar, tryWasmColumnSums, tryWasmSimpleUnary } from './wasm-elementwise.ts';
 import { THREADED_MATH_MIN, tryWasmUnary } from './wasm-math.ts';
 import { mathMismatches } from './math-reference.ts';
 import { backendKernelShape, createWasmMatmul, sharedKernels, sharedMemoryFor, wasmMatmul } from './wasm-matmul.ts';
@@ -172,6 +172,19 @@ describe('CPU buffers in the wasm heap', () => {
     expect(tryWasmBinaryRow('add', buf, onHeap(b), buf, rows, cols)).toBe(true);
     expectSameBits(buf, want);
   });
+  it('column sums of a block of a heap buffer, read where it lies, give the copying path\'s bits', () => {
+    const [rows, cols, skip] = [37, 61, 2]; // cols not a multiple of 4; the block starts 2 rows in
+    const x = random((rows + skip + 1) * cols, 13);
+    const want = new Float32Array(cols + 2).fill(7);
+    expect(tryWasmColumnSums(x, skip * cols, want, 1, rows, cols)).toBe(true); // plain: copied in
+    const got = new Float32Array(cols + 2).fill(7);
+    expect(tryWasmColumnSums(onHeap(x), skip * cols, got, 1, rows, cols)).toBe(true);
+    expectSameBits(got, want);
+    const sum0 = Array.from({ length: rows }, (_, r) => x[(skip + r) * cols]!).reduce((s, v) => s + v, 0);
+    expect(got[1]).toBe(Math.fround(sum0)); // the first column, summed in doubles in row order
+    expect([got[0], got[cols + 1]]).toEqual([7, 7]);
+  });
+
   // Last: the heap is full of 4 MB buffers afterwards (freed, but only for buffers of that size).
   it('a full heap hands out plain arrays, which work the same', () => {
     // Its own backend, destroyed at the end: its pool gives the buffers back to the heap's lists.

@@ -74,6 +74,13 @@ export function inPlaceCall(n: number, written: Float32Array, ...read: Float32Ar
   return { run, out: out * 4, in: ins };
 }
 
+/** The in-place instances and the byte address of `x` when it lies in the heap (a heap buffer or a view of one); else null. */
+export function inPlaceAt(x: Float32Array): { run: InPlace; at: number } | null {
+  const run = inPlace();
+  const at = run === null ? -1 : heapAddress(run.kern, x);
+  return at < 0 ? null : { run: run!, at };
+}
+
 /**
  * Float32 scratch of `floats` in the shared memory, above the matmul's (at SCRATCH_BASE: no matmul runs
  * while an elementwise op does), as a view and its byte address; null if the memory cannot grow.
@@ -84,18 +91,32 @@ export function inPlaceScratch(run: InPlace, floats: number): { view: Float32Arr
 }
 
 /**
- * dst[dstAt + i] = src[srcAt + i] for i < n through wasm's memory.copy, when both arrays lie in the shared
- * memory's heap (heap buffers or views of them, of the same element size); false otherwise, having
- * copied nothing, and the caller uses `set`, which is several times slower on a shared buffer (see
- * elementwise-module.ts). The ranges may overlap.
+ * A copier between two arrays that lie in the shared memory's heap (heap buffers or views of them):
+ * `(dstAt, srcAt, n)` sets dst[dstAt + i] = src[srcAt + i] for i < n through wasm's memory.copy, as a
+ * memmove (the ranges may overlap; the caller keeps them inside the arrays). Null when either array
+ * is elsewhere: the caller then uses `set`, several times slower on a shared buffer (see
+ * elementwise-module.ts). For many copies between the same two arrays (row by row), whose addresses
+ * are then looked up once.
  */
-export function heapCopy(dst: Float32Array | Int32Array, dstAt: number, src: Float32Array | Int32Array, srcAt: number, n: number): boolean {
+export function heapCopier(dst: Float32Array | Int32Array, src: Float32Array | Int32Array): ((dstAt: number, srcAt: number, n: number) => void) | null {
   const run = inPlace();
-  if (run === null) return false;
+  if (run === null) return null;
   const to = heapAddress(run.kern, dst);
   const from = to < 0 ? -1 : heapAddress(run.kern, src);
-  if (from < 0 || dstAt + n > dst.length || srcAt + n > src.length) return false;
-  run.elementwise.copyBytes(to + 4 * dstAt, from + 4 * srcAt, 4 * n);
+  if (from < 0) return null;
+  const copyBytes = run.elementwise.copyBytes;
+  return (dstAt, srcAt, n) => copyBytes(to + 4 * dstAt, from + 4 * srcAt, 4 * n);
+}
+
+/**
+ * dst[dstAt + i] = src[srcAt + i] for i < n through wasm's memory.copy when both arrays lie in the
+ * heap (see heapCopier); false otherwise, having copied nothing, and also for a range past either end.
+ */
+export function heapCopy(dst: Float32Array | Int32Array, dstAt: number, src: Float32Array | Int32Array, srcAt: number, n: number): boolean {
+  if (dstAt + n > dst.length || srcAt + n > src.length) return false;
+  const copier = heapCopier(dst, src);
+  if (copier === null) return false;
+  copier(dstAt, srcAt, n);
   return true;
 }
 

@@ -8,7 +8,7 @@
 
 import { type ElementwiseExports, type WasmBinaryOp, type WasmSimpleUnaryOp, buildElementwiseModule } from './elementwise-module.ts';
 import { wasmSimdAvailable } from './wasm-matmul.ts';
-import { inPlaceCall, inPlaceScratch } from './in-place.ts';
+import { inPlaceAt, inPlaceCall, inPlaceScratch } from './in-place.ts';
 import { heapOffset } from './heap.ts';
 import { sharedWasmInstance } from './wasm-math.ts';
 
@@ -231,6 +231,18 @@ export function tryWasmColumnSums(
   x: Float32Array, xo: number, out: Float32Array, oo: number, rows: number, cols: number, inst: Instance | null = instance(),
 ): boolean {
   if (inst === null || rows * cols < ELEMENTWISE_MIN || cols > ELEMENTWISE_CHUNK) return false;
+  // x in the heap: summed where it lies, into doubles in the shared scratch (no copy of x, which on the
+  // shared memory costs more than the sums: [32,512] 5 -> 2.5 µs).
+  const here = inst === instance() ? inPlaceAt(x) : null;
+  const scratch = here === null ? null : inPlaceScratch(here.run, 2 * (cols + 4));
+  if (here !== null && scratch !== null) {
+    const { elementwise } = here.run;
+    elementwise.zeroBytes(scratch.at, 8 * (cols + 4));
+    elementwise.colSum(here.at + 4 * xo, scratch.at, rows, cols);
+    const sums = new Float64Array(scratch.view.buffer, scratch.at, cols);
+    for (let c = 0; c < cols; c++) out[oo + c] = sums[c]!;
+    return true;
+  }
   const { exports, view, acc } = inst;
   acc.fill(0, 0, cols + 4);
   const perChunk = Math.floor(ELEMENTWISE_CHUNK / cols);
