@@ -73,11 +73,14 @@ export interface Kernels extends ResidentArea {
 }
 
 /**
- * Products of at least this many multiply-adds are split between two threads. Waking the helper and
- * waiting for it costs tens of microseconds; at 2^20 (e.g. [32,256] x [256,128]) one thread takes
- * about 100 µs.
+ * Products of at least this many multiply-adds are split between two threads. Waking a sleeping
+ * helper costs tens of microseconds, but in a training step it spins between products (see
+ * matmul-helper.ts), and handing it a share costs a few: at 2^18 (e.g. the scratch RNN's [32,512] x
+ * [512,28] output layer, about 25 µs on one thread) two threads still gain. Lowered from 2^20 on
+ * 2026-12-04: the scratch RNN 512's two products at [32,512] x [512,28] and [32,28] x [28,512] per
+ * time step took 28-38 -> 24-30 µs (interleaved runs, kernel times inside training).
  */
-export const THREAD_MIN_MACS = 2 ** 20;
+export const THREAD_MIN_MACS = 2 ** 18;
 
 /** Products with fewer rows than this share their columns between the threads, taller ones their rows (see threadedFor). */
 const FEW_ROWS = 64;
