@@ -172,6 +172,20 @@ describe('CPU buffers in the wasm heap', () => {
     expect(tryWasmBinaryRow('add', buf, onHeap(b), buf, rows, cols)).toBe(true);
     expectSameBits(buf, want);
   });
+  it.each([
+    ['a short k, packed transposed for the outer-product kernels', 32, 30, 50],
+    ['a resident weight (W_hhᵀ), packed transposed once', 32, 130, 96],
+    ['rows and columns past multiples of 4', 8, 27, 33],
+  ])('a transposed B in the heap is packed four columns at a time in wasm: %s', (_name, m, k, n) => {
+    const p: MatmulParams = { batch: 1, m, k, n, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0 };
+    const [A, B] = [random(m * k, 15), random(n * k, 16)];
+    const want = new Float32Array(m * n);
+    expect(wasmMatmul(A, B, want, p)).toBe(true); // B outside the memory: packed by the loop
+    const got = new Float32Array(m * n);
+    expect(wasmMatmul(A, onHeap(B), got, p)).toBe(true);
+    expectSameBits(got, want);
+  });
+
   it('column sums of a block of a heap buffer, read where it lies, give the copying path\'s bits', () => {
     const [rows, cols, skip] = [37, 61, 2]; // cols not a multiple of 4; the block starts 2 rows in
     const x = random((rows + skip + 1) * cols, 13);

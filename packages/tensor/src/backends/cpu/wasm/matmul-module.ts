@@ -42,6 +42,7 @@
 
 import { DEFAULT_MATH_UNROLL, MATH_OPS, type MathOp, addOpFunction } from './math-module.ts';
 import { type FunctionBuilder, ModuleBuilder, type ValType } from './wasm-writer.ts';
+import { addTranspose4 } from './transpose-module.ts';
 
 /** Register-block and unrolling parameters of the generated kernels (see the header comment). */
 export interface KernelShape {
@@ -115,6 +116,12 @@ export interface MatmulModuleExports {
    * back to back.
    */
   packB(src: number, dst: number, k: number, nv: number, lds: number): void;
+  /**
+   * For p < rows (a multiple of 4): the 4 floats at dst + p·dstStride become the p-th floats of the
+   * four rows at src, src + srcStride, ... (byte addresses and strides): a transposed B packed into
+   * strips 4 columns at a time (transpose-module.ts).
+   */
+  transpose4(src: number, dst: number, rows: number, srcStride: number, dstStride: number): void;
   /** C (m x n) = A·Bᵀ with A row-major m x k and B row-major n x k. No padding needed anywhere. */
   nt(a: number, b: number, c: number, m: number, n: number, k: number): void;
   /** As `nt`, but adds the product to C (C += A·Bᵀ); C must be followed by 3 readable floats. */
@@ -484,7 +491,7 @@ export interface WasmModuleExtension {
 /**
  * The binary matmul module: exports `memory` (initially `memoryPages` 64 KiB pages, grown by the
  * host; with `sharedMaximumPages`, imported from `env.memory` as a shared memory and re-exported),
- * the `nn`, `tn`, `nnAcc`, `tnAcc`, `nt` and `ntAcc` kernels and the `mathExp`, `mathTanh` and
+ * the `nn`, `tn`, `nnAcc`, `tnAcc`, `nt` and `ntAcc` kernels, `packA`, `packB`, `transpose4` and the `mathExp`, `mathTanh` and
  * `mathSigmoid` functions described by {@link MatmulModuleExports}, then the functions of each of
  * `extensions`.
  */
@@ -494,6 +501,7 @@ export function buildMatmulModule(
   const mod = new ModuleBuilder(memoryPages, 'memory', sharedMaximumPages);
   addPackA(mod, shape.rows);
   const packB = addPackB(mod, shape.vecs);
+  addTranspose4(mod);
   const nn = addOuterDriver(mod, 'nn', shape, false, false);
   addOuterDriver(mod, 'tn', shape, true, false);
   const nnAcc = addOuterDriver(mod, 'nnAcc', shape, false, true);
