@@ -40,6 +40,28 @@ function contentsOf(B: Float32Array, size: number): Contents {
   return contents;
 }
 
+/**
+ * Writes into `out` the column of the nonzero in each of A's `rows` rows of `width` (-1 for a zero row).
+ * Returns 'dense' at the first row with two nonzeros, or with `onesOnly` a nonzero other than 1 (a dense
+ * A is turned away after a few elements), else whether any row had its nonzero.
+ */
+function scanRows(A: Float32Array, rows: number, width: number, onesOnly: boolean, out: Int32Array): boolean | 'dense' {
+  let hot = false;
+  for (let i = 0; i < rows; i++) {
+    let column = -1;
+    const row = i * width;
+    for (let q = 0; q < width; q++) {
+      const a = A[row + q]!;
+      if (a === 0) continue;
+      if (column >= 0 || (onesOnly && a !== 1)) return 'dense';
+      column = q;
+    }
+    out[i] = column;
+    hot ||= column >= 0;
+  }
+  return hot;
+}
+
 /** Column of each row's nonzero (-1 for a zero row), grown as needed. */
 let columns = new Int32Array(64);
 
@@ -52,22 +74,9 @@ export function oneHotRowsMatmul(A: Float32Array, B: Float32Array, C: Float32Arr
   const { m, k, n, transB } = p;
   if (p.transA || p.batch !== 1 || m === 0 || n === 0 || k === 0) return false;
   if (columns.length < m) columns = new Int32Array(m);
-  let hot = false;
-  for (let i = 0; i < m; i++) {
-    let column = -1;
-    const row = i * k;
-    for (let q = 0; q < k; q++) {
-      if (A[row + q] !== 0) {
-        if (column >= 0) return false;
-        column = q;
-      }
-    }
-    columns[i] = column;
-    hot ||= column >= 0;
-  }
-  // An all-zero A (a zero state, H₀·W_hh) is left to the kernels: its rows are no copies to save, and
-  // scanning a large B (all of W_hh, after each update) would cost more than the product.
-  if (!hot) return false;
+  // An all-zero A (a zero state, H₀·W_hh) is left to the kernels, like a dense one: its rows are no
+  // copies to save, and scanning a large B (all of W_hh, after each update) would cost more than the product.
+  if (scanRows(A, m, k, false, columns) !== true) return false;
   const contents = contentsOf(B, k * n);
   if (contents === 'nonFinite') return false;
 
@@ -123,20 +132,7 @@ export function oneHotRowsTransposedMatmul(A: Float32Array, B: Float32Array, C: 
   // Only where the wasm kernels would run (the reference loop sums in doubles: other bits).
   if (m * n * k < WASM_MIN_MACS || sharedKernels() === null) return false;
   if (targets.length < k) targets = new Int32Array(k);
-  let hot = false;
-  for (let i = 0; i < k; i++) {
-    let column = -1;
-    const row = i * m;
-    for (let q = 0; q < m; q++) {
-      const a = A[row + q]!;
-      if (a === 0) continue;
-      if (a !== 1 || column >= 0) return false;
-      column = q;
-    }
-    targets[i] = column;
-    hot ||= column >= 0;
-  }
-  if (!hot) return false;
+  if (scanRows(A, k, m, true, targets) !== true) return false;
   if (!heapZero(C, 0, m * n)) C.fill(0, 0, m * n);
   if (!tryWasmAddRows(C, B, targets, k, n)) {
     for (let i = 0; i < k; i++) {
