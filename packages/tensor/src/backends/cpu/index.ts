@@ -131,12 +131,15 @@ export function createWasmBackend(): Backend {
     // a's strides are its contiguous strides, which is all `binary` needs to write its output over a.
     binaryInPlace: (op, a, b, layout) => binary(op, f32(a), f32(b), f32(a), layout),
     axpy: (y, x, alpha, size) => axpy(f32(y), f32(x), alpha, size),
-    // Row copies or row sums for an A of one-hot rows (one-hot-rows.ts); else WebAssembly SIMD kernels (wasm/)
-    // when the engine has SIMD and the product is big enough to repay copying the operands into wasm
-    // memory; otherwise the reference triple loop.
+    // Row copies or row sums for an A of one-hot rows (one-hot-rows.ts); else WebAssembly SIMD kernels
+    // (wasm/) when the engine has SIMD and the product is big enough to repay copying the operands into
+    // wasm memory; otherwise the reference triple loop.
     matmul(a, b, out, p) {
-      if (oneHotRowsMatmul(f32(a), f32(b), f32(out), p) || oneHotRowsTransposedMatmul(f32(a), f32(b), f32(out), p)) return;
-      if (!tryWasmMatmul(f32(a), f32(b), f32(out), p)) referenceMatmul(f32(a), f32(b), f32(out), p);
+      const A = f32(a);
+      const B = f32(b);
+      const C = f32(out);
+      if (oneHotRowsMatmul(A, B, C, p) || oneHotRowsTransposedMatmul(A, B, C, p)) return;
+      if (!tryWasmMatmul(A, B, C, p)) referenceMatmul(A, B, C, p);
     },
     reduce: (op, x, out, p) => reduce(op, f32(x), f32(out), p),
     argmax: (x, out, p) => argmax(f32(x), i32(out), p),

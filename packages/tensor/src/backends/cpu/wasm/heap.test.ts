@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { BackendBuffer, MatmulParams } from '../../../backend.ts';
 import { createWasmBackend } from '../index.ts';
 import { HEAP_FLOATS, HEAP_MIN_FLOATS, SCRATCH_BASE, heapAddress, heapOffset } from './heap.ts';
-import { tryWasmAxpy, tryWasmBinary, tryWasmBinaryRow, tryWasmBinaryScalar, tryWasmColumnSums, tryWasmSimpleUnary } from './wasm-elementwise.ts';
+import {
+  tryWasmAxpy, tryWasmBinary, tryWasmBinaryRow, tryWasmBinaryScalar, tryWasmColumnSums, tryWasmSimpleUnary,
+} from './wasm-elementwise.ts';
 import { THREADED_MATH_MIN, tryWasmUnary } from './wasm-math.ts';
 import { mathMismatches } from './math-reference.ts';
 import { backendKernelShape, createWasmMatmul, sharedKernels, sharedMemoryFor, wasmMatmul } from './wasm-matmul.ts';

@@ -10,6 +10,7 @@
 // rounding (heap.ts allocates in multiples of 4 floats), but inside an array would overwrite elements
 // after the op's range.
 
+import type { TypedArray } from '../../../dtype.ts';
 import { type ElementwiseExports, buildElementwiseModule } from './elementwise-module.ts';
 import { SCRATCH_BASE, heapAddress, heapOffset } from './heap.ts';
 import { DEFAULT_MATH_UNROLL, type MathModuleExports, buildMathModule } from './math-module.ts';
@@ -74,7 +75,7 @@ export function inPlaceCall(n: number, written: Float32Array, ...read: Float32Ar
   return { run, out: out * 4, in: ins };
 }
 
-/** The in-place instances and the byte address of `x` when it lies in the heap (a heap buffer or a view of one); else null. */
+/** The in-place instances and the byte address of `x` when it lies in the heap (a heap buffer or a view of one). */
 export function inPlaceAt(x: Float32Array): { run: InPlace; at: number } | null {
   const run = inPlace();
   const at = run === null ? -1 : heapAddress(run.kern, x);
@@ -98,7 +99,7 @@ export function inPlaceScratch(run: InPlace, floats: number): { view: Float32Arr
  * elementwise-module.ts). For many copies between the same two arrays (row by row), whose addresses
  * are then looked up once.
  */
-export function heapCopier(dst: Float32Array | Int32Array, src: Float32Array | Int32Array): ((dstAt: number, srcAt: number, n: number) => void) | null {
+export function heapCopier(dst: TypedArray, src: TypedArray): ((dstAt: number, srcAt: number, n: number) => void) | null {
   const run = inPlace();
   if (run === null) return null;
   const to = heapAddress(run.kern, dst);
@@ -112,7 +113,7 @@ export function heapCopier(dst: Float32Array | Int32Array, src: Float32Array | I
  * dst[dstAt + i] = src[srcAt + i] for i < n through wasm's memory.copy when both arrays lie in the
  * heap (see heapCopier); false otherwise, having copied nothing, and also for a range past either end.
  */
-export function heapCopy(dst: Float32Array | Int32Array, dstAt: number, src: Float32Array | Int32Array, srcAt: number, n: number): boolean {
+export function heapCopy(dst: TypedArray, dstAt: number, src: TypedArray, srcAt: number, n: number): boolean {
   if (dstAt + n > dst.length || srcAt + n > src.length) return false;
   const copier = heapCopier(dst, src);
   if (copier === null) return false;
@@ -124,7 +125,7 @@ export function heapCopy(dst: Float32Array | Int32Array, dstAt: number, src: Flo
  * x[at + i] = 0 for i < n through wasm's memory.fill when x lies in the shared memory's heap; false
  * otherwise, having written nothing (the caller uses `fill`, about 10x slower on a shared buffer).
  */
-export function heapZero(x: Float32Array | Int32Array, at: number, n: number): boolean {
+export function heapZero(x: TypedArray, at: number, n: number): boolean {
   const run = inPlace();
   if (run === null) return false;
   const to = heapAddress(run.kern, x);

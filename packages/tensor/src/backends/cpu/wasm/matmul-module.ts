@@ -491,9 +491,9 @@ export interface WasmModuleExtension {
 /**
  * The binary matmul module: exports `memory` (initially `memoryPages` 64 KiB pages, grown by the
  * host; with `sharedMaximumPages`, imported from `env.memory` as a shared memory and re-exported),
- * the `nn`, `tn`, `nnAcc`, `tnAcc`, `nt` and `ntAcc` kernels, `packA`, `packB`, `transpose4` and the `mathExp`, `mathTanh` and
- * `mathSigmoid` functions described by {@link MatmulModuleExports}, then the functions of each of
- * `extensions`.
+ * the `nn`, `tn`, `nnAcc`, `tnAcc`, `nt` and `ntAcc` kernels, `packA`, `packB`, `transpose4` and the
+ * `mathExp`, `mathTanh` and `mathSigmoid` functions described by {@link MatmulModuleExports}, then the
+ * functions of each of `extensions`.
  */
 export function buildMatmulModule(
   shape: KernelShape = DEFAULT_KERNEL_SHAPE, memoryPages = 1, sharedMaximumPages?: number, extensions: readonly WasmModuleExtension[] = [],

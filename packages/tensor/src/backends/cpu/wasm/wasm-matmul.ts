@@ -194,7 +194,8 @@ function run(kern: Kernels, A: Float32Array, B: Float32Array, C: Float32Array, p
       if (!outerProduct) {
         if (bHeap < 0) view.set(B.subarray(bOff, bOff + k * n), bRaw);
       } else if (transB) {
-        packTransposedInto(view, bPacked, B, bOff, k, n, kc, vecs, bHeap >= 0 ? { transpose4: kern.exports.transpose4, bAt: bHeap } : undefined);
+        const wasm = bHeap >= 0 ? { transpose4: kern.exports.transpose4, bAt: bHeap } : undefined;
+        packTransposedInto(view, bPacked, B, bOff, k, n, kc, vecs, wasm);
       } else {
         if (bHeap < 0) view.set(B.subarray(bOff, bOff + k * n), bRaw);
         for (let k0 = 0; k0 < k; k0 += kc) {
